@@ -175,6 +175,22 @@ public ref struct XdrReader
         SkipPadding(destination.Length);
     }
 
+    /// <summary>Fixed-length opaque data (<c>opaque x[N]</c>) into a new array.</summary>
+    public byte[] ReadFixedOpaque(int length)
+    {
+        var bytes = Take(length).ToArray();
+        SkipPadding(length);
+        return bytes;
+    }
+
+    /// <summary>A fixed <c>char x[N]</c> array into a new array.</summary>
+    public byte[] ReadFixedCharArray(int length)
+    {
+        var bytes = new byte[length];
+        ReadFixedCharArray(bytes);
+        return bytes;
+    }
+
     /// <summary>
     /// A variable-length <c>char x&lt;max&gt;</c> array: a count, then one 4-byte int per byte
     /// (libvirt's SASL tokens and security labels travel this way, protocol-facts §3).

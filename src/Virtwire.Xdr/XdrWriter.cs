@@ -117,6 +117,15 @@ public ref struct XdrWriter
         WritePadding(length);
     }
 
+    /// <summary>Checks that a fixed-length array has exactly <paramref name="length"/> elements (nothing is written).</summary>
+    public static void CheckFixedCount(int count, int length)
+    {
+        if (count != length)
+        {
+            ThrowHelper.ThrowFixedLength(length, count);
+        }
+    }
+
     public void WriteArrayCount(int count, int max)
     {
         if (count > max)
@@ -131,6 +140,17 @@ public ref struct XdrWriter
     public void WriteCharArray(scoped ReadOnlySpan<byte> value, int max)
     {
         WriteArrayCount(value.Length, max);
+        WriteFixedCharArray(value);
+    }
+
+    /// <summary>A fixed <c>char x[N]</c> array of exactly <paramref name="length"/> bytes.</summary>
+    public void WriteFixedCharArray(scoped ReadOnlySpan<byte> value, int length)
+    {
+        if (value.Length != length)
+        {
+            ThrowHelper.ThrowFixedLength(length, value.Length);
+        }
+
         WriteFixedCharArray(value);
     }
 
