@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Virtwire.Benchmarks.CodecBenchmarks).Assembly).Run(args);

@@ -1,0 +1,458 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Virtwire.Xdr;
+
+namespace Virtwire.Rpc;
+
+/// <summary>Limits and timers of one server-side connection (libvirtd.conf's per-client settings).</summary>
+public sealed record RpcServerOptions
+{
+    public static RpcServerOptions Default { get; } = new();
+
+    /// <summary>Largest packet accepted, excluding the length word.</summary>
+    public int MaxMessageSize { get; init; } = RpcLimits.MaxMessageSize;
+
+    /// <summary>Calls in flight per client (libvirtd's max_client_requests); beyond it the socket is not read.</summary>
+    public int MaxClientRequests { get; init; } = 5;
+
+    /// <summary>Seconds of silence before a keepalive ping, once the client asked for keepalive; 0 or less disables.</summary>
+    public int KeepaliveInterval { get; init; } = 5;
+
+    /// <summary>Unanswered pings before the client is dropped.</summary>
+    public int KeepaliveCount { get; init; } = 5;
+
+    /// <summary>
+    /// Outgoing packets (replies, events) queued for a client that is not reading. When full the client is
+    /// disconnected with a logged reason: memory stays bounded and nobody else waits on a stuck client.
+    /// </summary>
+    public int MaxOutgoingQueue { get; init; } = 4096;
+
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}
+
+/// <summary>What a server connection hands decoded calls to (the program dispatcher).</summary>
+public interface IRpcServerHandler
+{
+    /// <summary>Whether this handler serves <paramref name="program"/> at <paramref name="version"/>.</summary>
+    bool IsKnownProgram(uint program, uint version);
+
+    /// <summary>
+    /// Runs one call and returns its result. Throw <see cref="RpcRemoteException"/> to send an error reply,
+    /// <see cref="RpcProcedureNotImplementedException"/> for "unknown procedure", <see cref="XdrFormatException"/>
+    /// for an undecodable payload.
+    /// </summary>
+    ValueTask<IXdrWritable> HandleCallAsync(RpcServerConnection connection, RpcHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
+
+    /// <summary>Called once when the connection has ended, for per-client clean-up.</summary>
+    ValueTask OnClosedAsync(RpcServerConnection connection);
+}
+
+/// <summary>
+/// One client of the daemon: reads frames, dispatches calls concurrently up to the per-client limit,
+/// writes replies and events through one writer loop, answers keepalive. Nothing the peer sends can
+/// make it throw out of <see cref="RunAsync"/>; bad framing closes the connection with a logged reason.
+/// </summary>
+public sealed partial class RpcServerConnection : IAsyncDisposable
+{
+    /// <summary>The keepalive program ("keep") and its procedures (protocol-facts §2.1).</summary>
+    public const uint KeepaliveProgram = 0x6b656570;
+
+    private const int KeepalivePing = 1;
+    private const int KeepalivePong = 2;
+
+    private readonly Stream _stream;
+    private readonly IRpcServerHandler _handler;
+    private readonly RpcServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<byte[]> _outgoing;
+    private readonly SemaphoreSlim _requests;
+    private readonly CancellationTokenSource _closing = new();
+    private int _disposed;
+    private int _keepaliveStarted;
+    private long _lastReceivedTicks;
+    private string? _closeReason;
+
+    public RpcServerConnection(Stream stream, IRpcServerHandler handler, RpcServerOptions? options = null, string? peer = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(handler);
+        _stream = stream;
+        _handler = handler;
+        _options = options ?? RpcServerOptions.Default;
+        _logger = _options.LoggerFactory.CreateLogger("Virtwire.Rpc.Server");
+        _outgoing = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(_options.MaxOutgoingQueue)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _requests = new SemaphoreSlim(Math.Max(1, _options.MaxClientRequests));
+        Peer = peer ?? "client";
+        _lastReceivedTicks = _options.TimeProvider.GetTimestamp();
+    }
+
+    /// <summary>A description of the peer for logs (address, or uid/pid on unix sockets).</summary>
+    public string Peer { get; }
+
+    /// <summary>Per-client state owned by the handler.</summary>
+    public object? State { get; set; }
+
+    /// <summary>Cancelled when the connection is closing.</summary>
+    public CancellationToken Closing => _closing.Token;
+
+    /// <summary>Why the connection ended, once it has.</summary>
+    public string? CloseReason => _closeReason;
+
+    /// <summary>Serves the connection until the peer leaves, an error occurs, or <paramref name="cancellationToken"/> fires.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var link = cancellationToken.Register(static s => ((RpcServerConnection)s!).Close("server shutting down"), this);
+        var writer = Task.Run(WriteLoopAsync, CancellationToken.None);
+        var keepalive = Task.Run(KeepaliveLoopAsync, CancellationToken.None);
+        try
+        {
+            await ReadLoopAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            Close(ex is OperationCanceledException ? _closeReason ?? "closed" : "connection error: " + ex.Message);
+        }
+        catch (Exception ex)
+        {
+            Log.Unexpected(_logger, Peer, ex);
+            Close("internal error: " + ex.Message);
+        }
+
+        Close(_closeReason ?? "end of file from client");
+        _outgoing.Writer.TryComplete();
+        await writer.ConfigureAwait(false);
+        await keepalive.ConfigureAwait(false);
+        try
+        {
+            await _handler.OnClosedAsync(this).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.Unexpected(_logger, Peer, ex);
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+        Log.Closed(_logger, Peer, _closeReason ?? "closed");
+    }
+
+    /// <summary>Starts server-side keepalive pings (the client asked via CONNECT_SUPPORTS_FEATURE 10).</summary>
+    public void StartKeepalive() => Interlocked.Exchange(ref _keepaliveStarted, 1);
+
+    /// <summary>Queues a one-way message (an event) without blocking; false when the connection is gone or overwhelmed.</summary>
+    public bool TrySendMessage(uint program, uint version, int procedure, IXdrWritable body) =>
+        TryQueue(new RpcHeader(program, version, procedure, RpcMessageType.Message, 1, RpcStatus.Ok), body);
+
+    /// <summary>Closes the connection; pending writes are abandoned.</summary>
+    public void Close(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is null)
+        {
+            Log.Closing(_logger, Peer, reason);
+        }
+
+        _outgoing.Writer.TryComplete();
+        _closing.Cancel();
+    }
+
+    private bool TryQueue(in RpcHeader header, IXdrWritable body)
+    {
+        byte[] frame;
+        try
+        {
+            frame = RpcFrameWriter.ToArray(header, body);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A reply that cannot be encoded (over a protocol maximum) becomes an error reply instead.
+            Log.EncodeFailed(_logger, Peer, header.Procedure, ex);
+            if (header.Type != RpcMessageType.Reply || header.Status != RpcStatus.Ok)
+            {
+                return false;
+            }
+
+            frame = RpcFrameWriter.ToArray(header with { Status = RpcStatus.Error },
+                RemoteError.Create(VirtErrorCode.Rpc, VirtErrorDomain.Rpc, "Unable to encode message payload", "%s", "Unable to encode message payload"));
+        }
+
+        if (_outgoing.Writer.TryWrite(frame))
+        {
+            return true;
+        }
+
+        if (_closeReason is null)
+        {
+            Close($"client is not reading: more than {_options.MaxOutgoingQueue} packets queued");
+        }
+
+        return false;
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var header = new byte[RpcLimits.LengthWordSize];
+        try
+        {
+            while (!_closing.IsCancellationRequested)
+            {
+                // Stop reading while this client has its maximum of calls in flight (max_client_requests).
+                await _requests.WaitAsync(_closing.Token).ConfigureAwait(false);
+                var released = false;
+                try
+                {
+                    if (!await ReadExactAsync(header, allowEof: true).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    var length = BinaryPrimitives.ReadUInt32BigEndian(header);
+                    if (!RpcFrameScanner.IsValidLength(length, _options.MaxMessageSize, out var error))
+                    {
+                        Close(error!);
+                        return;
+                    }
+
+                    // The declared length is within the cap; bytes are read into a buffer that grows only
+                    // as far as the cap, and only for a client that sent a valid length word.
+                    var bodyLength = (int)length - RpcLimits.LengthWordSize;
+                    if (buffer.Length < bodyLength)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = ArrayPool<byte>.Shared.Rent(bodyLength);
+                    }
+
+                    if (!await ReadExactAsync(buffer.AsMemory(0, bodyLength), allowEof: false).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    Interlocked.Exchange(ref _lastReceivedTicks, _options.TimeProvider.GetTimestamp());
+                    var frame = RpcFrameScanner.Parse(buffer.AsMemory(0, bodyLength));
+                    released = Handle(frame);
+                }
+                finally
+                {
+                    if (!released)
+                    {
+                        _requests.Release();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async ValueTask<bool> ReadExactAsync(Memory<byte> destination, bool allowEof)
+    {
+        var read = 0;
+        while (read < destination.Length)
+        {
+            var n = await _stream.ReadAsync(destination[read..], _closing.Token).ConfigureAwait(false);
+            if (n == 0)
+            {
+                if (!allowEof || read != 0)
+                {
+                    Close("end of file in the middle of a packet");
+                }
+
+                return false;
+            }
+
+            read += n;
+        }
+
+        return true;
+    }
+
+    /// <summary>Handles one frame; returns true when a dispatched call now owns the request slot.</summary>
+    private bool Handle(RpcFrame frame)
+    {
+        var header = frame.Header;
+        if (header.Program == KeepaliveProgram)
+        {
+            if (header.Type == RpcMessageType.Message && header.Procedure == KeepalivePing)
+            {
+                TryQueue(header with { Procedure = KeepalivePong, Serial = 0 }, XdrVoid.Instance);
+            }
+
+            return false;
+        }
+
+        if (header.Type is not (RpcMessageType.Call or RpcMessageType.CallWithFds))
+        {
+            // Stream packets and messages from clients have no use here yet; libvirt drops unexpected ones.
+            Log.Dropped(_logger, Peer, header.Program, header.Procedure, (int)header.Type);
+            return false;
+        }
+
+        if (header.Type == RpcMessageType.CallWithFds)
+        {
+            Reply(header, RemoteError.Create(VirtErrorCode.Rpc, VirtErrorDomain.Rpc,
+                "Sending file descriptors is not supported on this socket", "%s", "Sending file descriptors is not supported on this socket"));
+            return false;
+        }
+
+        if (!_handler.IsKnownProgram(header.Program, header.Version))
+        {
+            Reply(header, RemoteError.UnknownProgram(header.Program, header.Version));
+            return false;
+        }
+
+        if (header.Status != RpcStatus.Ok)
+        {
+            var text = $"Unexpected message status {(int)header.Status}";
+            Reply(header, RemoteError.Create(VirtErrorCode.Rpc, VirtErrorDomain.Rpc, text, "%s", text));
+            return false;
+        }
+
+        // The payload lives in the read buffer; copy it so the next read can reuse the buffer.
+        var payload = frame.Payload.ToArray();
+        _ = DispatchAsync(header, payload);
+        return true;
+    }
+
+    private async Task DispatchAsync(RpcHeader header, byte[] payload)
+    {
+        try
+        {
+            var result = await _handler.HandleCallAsync(this, header, payload, _closing.Token).ConfigureAwait(false);
+            TryQueue(header.ToReply(RpcStatus.Ok), result);
+        }
+        catch (RpcRemoteException ex)
+        {
+            Reply(header, ex.Error);
+        }
+        catch (RpcProcedureNotImplementedException ex)
+        {
+            Reply(header, RemoteError.UnknownProcedure(ex.Procedure));
+        }
+        catch (XdrFormatException ex)
+        {
+            Log.DecodeFailed(_logger, Peer, header.Procedure, ex.Message);
+            Reply(header, RemoteError.DecodeFailed());
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            Log.Unexpected(_logger, Peer, ex);
+            var text = "internal error: " + ex.Message;
+            Reply(header, RemoteError.Create(VirtErrorCode.InternalError, VirtErrorDomain.Rpc, text, "internal error: %s", ex.Message));
+        }
+        finally
+        {
+            _requests.Release();
+        }
+    }
+
+    private void Reply(in RpcHeader header, RemoteError error) => TryQueue(header.ToReply(RpcStatus.Error), error);
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            var reader = _outgoing.Reader;
+            while (await reader.WaitToReadAsync(_closing.Token).ConfigureAwait(false))
+            {
+                // Batch: write everything queued, then flush once.
+                while (reader.TryRead(out var frame))
+                {
+                    await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
+                }
+
+                await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or ChannelClosedException)
+        {
+            Close(_closeReason ?? "write failed: " + ex.Message);
+        }
+    }
+
+    private async Task KeepaliveLoopAsync()
+    {
+        if (_options.KeepaliveInterval <= 0)
+        {
+            return;
+        }
+
+        var interval = TimeSpan.FromSeconds(_options.KeepaliveInterval);
+        var missed = 0;
+        try
+        {
+            while (!_closing.IsCancellationRequested)
+            {
+                await Task.Delay(interval, _options.TimeProvider, _closing.Token).ConfigureAwait(false);
+                if (Volatile.Read(ref _keepaliveStarted) == 0)
+                {
+                    continue;
+                }
+
+                var silent = _options.TimeProvider.GetElapsedTime(Interlocked.Read(ref _lastReceivedTicks));
+                if (silent < interval)
+                {
+                    missed = 0;
+                    continue;
+                }
+
+                if (missed >= _options.KeepaliveCount)
+                {
+                    Close("connection closed due to keepalive timeout");
+                    return;
+                }
+
+                missed++;
+                TryQueue(new RpcHeader(KeepaliveProgram, 1, KeepalivePing, RpcMessageType.Message, 0, RpcStatus.Ok), XdrVoid.Instance);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Close(_closeReason ?? "disposed");
+        // The token source and semaphore are left to the GC: in-flight calls may still touch them.
+        await _stream.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Closing connection from {Peer}: {Reason}")]
+        public static partial void Closing(ILogger logger, string peer, string reason);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Connection from {Peer} closed: {Reason}")]
+        public static partial void Closed(ILogger logger, string peer, string reason);
+
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Unexpected error serving {Peer}")]
+        public static partial void Unexpected(ILogger logger, string peer, Exception exception);
+
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "Dropped packet from {Peer}: program {Program:x8} procedure {Procedure} type {Type}")]
+        public static partial void Dropped(ILogger logger, string peer, uint program, int procedure, int type);
+
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Undecodable payload for procedure {Procedure} from {Peer}: {Reason}")]
+        public static partial void DecodeFailed(ILogger logger, string peer, int procedure, string reason);
+
+        [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "Cannot encode the reply to procedure {Procedure} for {Peer}")]
+        public static partial void EncodeFailed(ILogger logger, string peer, int procedure, Exception exception);
+    }
+}
