@@ -1,0 +1,111 @@
+using Virtwire.Rpc;
+
+namespace Virtwire.Daemon;
+
+/// <summary>The settings virtwired runs with: libvirtd.conf keys with libvirtd's defaults (protocol-facts §13).</summary>
+internal sealed record DaemonSettings
+{
+    public bool ListenTcp { get; init; }
+
+    public bool ListenTls { get; init; }
+
+    public string ListenAddr { get; init; } = "0.0.0.0";
+
+    public int TcpPort { get; init; } = 16509;
+
+    public required string UnixSockDir { get; init; }
+
+    public string? UnixSockGroup { get; init; }
+
+    public UnixFileMode UnixSockRoPerms { get; init; } = (UnixFileMode)Convert.ToInt32("0777", 8);
+
+    public UnixFileMode UnixSockRwPerms { get; init; } = (UnixFileMode)Convert.ToInt32("0700", 8);
+
+    public int MaxClients { get; init; } = 5000;
+
+    public int MaxAnonymousClients { get; init; } = 20;
+
+    public int MaxWorkers { get; init; } = 20;
+
+    public int MaxClientRequests { get; init; } = 5;
+
+    public int KeepaliveInterval { get; init; } = 5;
+
+    public int KeepaliveCount { get; init; } = 5;
+
+    /// <summary>Builds settings from a config file (or none: the embedded default).</summary>
+    public static DaemonSettings From(DaemonConfig? config, bool listen, Action<string> warn)
+    {
+        if (config is null)
+        {
+            // The embedded default: sockets under ./run, and with --listen plain TCP on loopback only.
+            return new DaemonSettings
+            {
+                UnixSockDir = Path.GetFullPath("run"),
+                ListenTcp = listen,
+                ListenAddr = "127.0.0.1",
+            };
+        }
+
+        foreach (var key in config.UnknownKeys)
+        {
+            warn($"unknown configuration key '{key}' ignored");
+        }
+
+        foreach (var key in new[] { "auth_tcp", "auth_unix_ro", "auth_unix_rw", "auth_tls" })
+        {
+            var value = config.GetStringOrNull(key);
+            if (value is not null && value != "none")
+            {
+                throw new ConfigException($"{key} = \"{value}\" is not supported yet (only \"none\"); see issue 6");
+            }
+        }
+
+        var listenTls = config.GetBool("listen_tls", fallback: true);
+        if (listen && listenTls && config.Has("listen_tls"))
+        {
+            throw new ConfigException("listen_tls = 1 is not supported yet; set listen_tls = 0 (TLS arrives with issue 6)");
+        }
+
+        if (listen && listenTls)
+        {
+            warn("listen_tls defaults to 1 in libvirtd but TLS is not supported yet; not listening for TLS");
+        }
+
+        var port = config.GetString("tcp_port", "16509");
+        if (!int.TryParse(port, out var tcpPort) || tcpPort is < 0 or > 65535)
+        {
+            throw new ConfigException($"tcp_port must be a port number, got '{port}'");
+        }
+
+        return new DaemonSettings
+        {
+            ListenTcp = listen && config.GetBool("listen_tcp", fallback: false),
+            ListenTls = false,
+            ListenAddr = config.GetString("listen_addr", "0.0.0.0"),
+            TcpPort = tcpPort,
+            UnixSockDir = Path.GetFullPath(config.GetString("unix_sock_dir", DefaultSocketDir())),
+            UnixSockGroup = config.GetStringOrNull("unix_sock_group"),
+            UnixSockRoPerms = config.GetPerms("unix_sock_ro_perms", "0777"),
+            UnixSockRwPerms = config.GetPerms("unix_sock_rw_perms", "0700"),
+            MaxClients = (int)config.GetInt("max_clients", 5000),
+            MaxAnonymousClients = (int)config.GetInt("max_anonymous_clients", 20),
+            MaxWorkers = (int)config.GetInt("max_workers", 20),
+            MaxClientRequests = (int)config.GetInt("max_client_requests", 5),
+            KeepaliveInterval = (int)config.GetInt("keepalive_interval", 5),
+            KeepaliveCount = (int)config.GetInt("keepalive_count", 5),
+        };
+    }
+
+    private static string DefaultSocketDir() =>
+        Environment.UserName == "root" ? "/run/libvirt" :
+        Path.Combine(Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "libvirt");
+
+    public RpcServerOptions ToServerOptions(Microsoft.Extensions.Logging.ILoggerFactory loggerFactory) => new()
+    {
+        MaxClientRequests = MaxClientRequests,
+        KeepaliveInterval = KeepaliveInterval,
+        KeepaliveCount = KeepaliveCount,
+        LoggerFactory = loggerFactory,
+    };
+}

@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Virtwire.Rpc;
+using Virtwire.Server;
+
+namespace Virtwire.Daemon;
+
+/// <summary>Accepts clients on unix and TCP sockets and hands each to the remote server (Kestrel's accept-loop shape).</summary>
+internal sealed partial class Listeners : IAsyncDisposable
+{
+    private readonly RemoteServer _server;
+    private readonly DaemonSettings _settings;
+    private readonly RpcServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly List<(Socket Socket, bool ReadOnly, string? Path)> _sockets = [];
+    private readonly List<Task> _loops = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private int _clients;
+    private long _lastActivity = Environment.TickCount64;
+
+    public Listeners(RemoteServer server, DaemonSettings settings, ILoggerFactory loggerFactory)
+    {
+        _server = server;
+        _settings = settings;
+        _options = settings.ToServerOptions(loggerFactory);
+        _logger = loggerFactory.CreateLogger("Virtwire.Daemon");
+    }
+
+    public List<string> Uris { get; } = [];
+
+    public int Clients => Volatile.Read(ref _clients);
+
+    /// <summary>Milliseconds since the last client left (or since start), for --timeout.</summary>
+    public long IdleMilliseconds => Clients > 0 ? 0 : Environment.TickCount64 - Interlocked.Read(ref _lastActivity);
+
+    public void Start()
+    {
+        Directory.CreateDirectory(_settings.UnixSockDir);
+        BindUnix(Path.Combine(_settings.UnixSockDir, "libvirt-sock"), readOnly: false, _settings.UnixSockRwPerms);
+        BindUnix(Path.Combine(_settings.UnixSockDir, "libvirt-sock-ro"), readOnly: true, _settings.UnixSockRoPerms);
+        Uris.Add($"test+unix:///default?socket={Path.Combine(_settings.UnixSockDir, "libvirt-sock")}");
+        if (_settings.ListenTcp)
+        {
+            var address = IPAddress.Parse(_settings.ListenAddr);
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(address, _settings.TcpPort));
+            socket.Listen(512);
+            _sockets.Add((socket, false, null));
+            var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+            var host = address.Equals(IPAddress.Any) ? "127.0.0.1" : address.ToString();
+            Uris.Add($"test+tcp://{host}:{port}/default");
+        }
+
+        foreach (var (socket, readOnly, _) in _sockets)
+        {
+            _loops.Add(Task.Run(() => AcceptLoopAsync(socket, readOnly)));
+        }
+    }
+
+    private void BindUnix(string path, bool readOnly, UnixFileMode mode)
+    {
+        if (File.Exists(path))
+        {
+            // A stale socket from a previous run; libvirtd replaces it the same way.
+            File.Delete(path);
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(path));
+        socket.Listen(512);
+        File.SetUnixFileMode(path, mode);
+        if (_settings.UnixSockGroup is { } group)
+        {
+            SetGroup(path, group);
+        }
+
+        _sockets.Add((socket, readOnly, path));
+    }
+
+    private void SetGroup(string path, string group)
+    {
+        using var chgrp = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("chgrp", [group, path])
+        {
+            RedirectStandardError = true,
+        });
+        chgrp?.WaitForExit();
+        if (chgrp is null || chgrp.ExitCode != 0)
+        {
+            throw new ConfigException($"cannot set group '{group}' on {path}: {chgrp?.StandardError.ReadToEnd().Trim()}");
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, bool readOnly)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                Log.AcceptFailed(_logger, ex.Message);
+                continue;
+            }
+
+            if (Interlocked.Increment(ref _clients) > _settings.MaxClients)
+            {
+                // libvirtd closes connections beyond max_clients at once.
+                Interlocked.Decrement(ref _clients);
+                Log.TooManyClients(_logger, _settings.MaxClients);
+                client.Dispose();
+                continue;
+            }
+
+            var peer = client.RemoteEndPoint is IPEndPoint ip ? ip.ToString() : "unix" + (readOnly ? "-ro" : string.Empty);
+            _ = ServeAsync(client, readOnly, peer);
+        }
+    }
+
+    private async Task ServeAsync(Socket client, bool readOnly, string peer)
+    {
+        try
+        {
+            client.NoDelay = client.AddressFamily != AddressFamily.Unix;
+            await _server.ServeAsync(new NetworkStream(client, ownsSocket: true), readOnly, peer, _options, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.ClientFailed(_logger, peer, ex);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
+            Interlocked.Decrement(ref _clients);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var (socket, _, path) in _sockets)
+        {
+            socket.Dispose();
+            if (path is not null && File.Exists(path))
+            {
+                File.Delete(path);
+            }
+        }
+
+        await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Refusing client: max_clients ({Max}) reached")]
+        public static partial void TooManyClients(ILogger logger, int max);
+
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "accept failed: {Reason}")]
+        public static partial void AcceptFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Client {Peer} failed")]
+        public static partial void ClientFailed(ILogger logger, string peer, Exception exception);
+    }
+}

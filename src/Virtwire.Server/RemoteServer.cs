@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Logging;
+using Virtwire.Drivers;
+using Virtwire.Protocol;
+using Virtwire.Rpc;
+using Virtwire.Xdr;
+
+namespace Virtwire.Server;
+
+/// <summary>
+/// Serves libvirt's REMOTE program over any stream: access gates (open, read-only) composed in front of
+/// the generated dispatch, and the drivers behind it. One instance serves all clients of a daemon.
+/// </summary>
+public sealed partial class RemoteServer : IRpcServerHandler
+{
+    private readonly RemoteDispatcher _dispatcher;
+    private readonly ILogger _logger;
+
+    public RemoteServer(IEnumerable<IVirtDriver> drivers, ILoggerFactory loggerFactory, string defaultUri = "test:///default")
+    {
+        ArgumentNullException.ThrowIfNull(drivers);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        Drivers = drivers.ToDictionary(d => d.Scheme, StringComparer.OrdinalIgnoreCase);
+        DefaultUri = defaultUri;
+        _logger = loggerFactory.CreateLogger("Virtwire.Server");
+        _dispatcher = new RemoteDispatcher(this);
+    }
+
+    internal IReadOnlyDictionary<string, IVirtDriver> Drivers { get; }
+
+    /// <summary>The URI opened when a client sends an empty or absent name.</summary>
+    public string DefaultUri { get; }
+
+    /// <summary>libvirt version reported by CONNECT_GET_LIB_VERSION: 9.0.0, the release whose behaviour we match.</summary>
+    public ulong LibraryVersion { get; init; } = 9_000_000;
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>Serves one client connection until it ends.</summary>
+    public Task ServeAsync(Stream stream, bool readOnly, string peer, RpcServerOptions options, CancellationToken cancellationToken)
+    {
+        var connection = new RpcServerConnection(stream, this, options, peer);
+        connection.State = new ClientSession(connection, readOnly);
+        Log.Accepted(_logger, peer, readOnly);
+        return connection.RunAsync(cancellationToken);
+    }
+
+    public bool IsKnownProgram(uint program, uint version) => program == RemoteProgram.Program && version == RemoteProgram.Version;
+
+    public ValueTask<IXdrWritable> HandleCallAsync(RpcServerConnection connection, RpcHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var session = (ClientSession)connection.State!;
+        var procedure = RemoteProgram.Find(header.Procedure);
+        if (procedure is null || procedure.Kind != RpcProcedureKind.Call)
+        {
+            throw new RpcProcedureNotImplementedException(header.Procedure);
+        }
+
+        // Everything that talks to a hypervisor needs CONNECT_OPEN first (protocol-facts §4.4).
+        if (session.Driver is null && !procedure.AllowedBeforeAuth && procedure.Number is not
+            (RemoteProgram.Numbers.ConnectOpen or RemoteProgram.Numbers.ConnectClose or RemoteProgram.Numbers.ConnectSupportsFeature))
+        {
+            throw new RpcRemoteException(RemoteError.Create(VirtErrorCode.InternalError, VirtErrorDomain.Rpc,
+                "internal error: hypervisor connection not open", "internal error: %s", "hypervisor connection not open"));
+        }
+
+        if (session.ReadOnly && !procedure.AllowedReadOnly)
+        {
+            var api = ApiName(procedure);
+            throw new RpcRemoteException(RemoteError.Create(VirtErrorCode.OperationDenied, ErrorDomainOf(procedure),
+                "operation forbidden: read only access prevents " + api, "operation forbidden: %s", "read only access prevents " + api));
+        }
+
+        return _dispatcher.DispatchAsync(session, header.Procedure, payload, cancellationToken);
+    }
+
+    /// <summary>The public API name libvirt reports in access errors, e.g. DOMAIN_SUSPEND → virDomainSuspend.</summary>
+    internal static string ApiName(RpcProcedureInfo procedure)
+    {
+        var words = procedure.Name.Split('_').Select(w => w.Length == 0 ? w : w[0] + w[1..].ToLowerInvariant());
+        var name = "vir" + string.Concat(words);
+        return name.Replace("Xml", "XML", StringComparison.Ordinal).Replace("Uuid", "UUID", StringComparison.Ordinal);
+    }
+
+    private static VirtErrorDomain ErrorDomainOf(RpcProcedureInfo procedure) => procedure.Name switch
+    {
+        var n when n.StartsWith("DOMAIN_", StringComparison.Ordinal) => VirtErrorDomain.Domain,
+        var n when n.StartsWith("NETWORK_", StringComparison.Ordinal) => VirtErrorDomain.Network,
+        var n when n.StartsWith("STORAGE_", StringComparison.Ordinal) => VirtErrorDomain.Storage,
+        _ => VirtErrorDomain.None,
+    };
+
+    public async ValueTask OnClosedAsync(RpcServerConnection connection)
+    {
+        var session = (ClientSession)connection.State!;
+        await RemoteDispatcher.CloseDriverAsync(session).ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Accepted client {Peer} (read-only: {ReadOnly})")]
+        public static partial void Accepted(ILogger logger, string peer, bool readOnly);
+
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Dropping events for {Peer}: its queue is full")]
+        public static partial void EventDropped(ILogger logger, string peer);
+    }
+}
