@@ -130,12 +130,18 @@ internal sealed partial class Listeners : IAsyncDisposable
     {
         try
         {
-            client.NoDelay = client.AddressFamily != AddressFamily.Unix;
+            if (client.AddressFamily != AddressFamily.Unix)
+            {
+                client.NoDelay = true;
+            }
+
             await _server.ServeAsync(new NetworkStream(client, ownsSocket: true), readOnly, peer, _options, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
+            // Whatever went wrong, the client must see its connection close rather than hang.
             Log.ClientFailed(_logger, peer, ex);
+            client.Dispose();
         }
         finally
         {

@@ -233,12 +233,8 @@ internal sealed partial class TestConnection
         TestState.CheckFlags((uint)flags, 0x7F, "testDomainUndefineFlags");
         _state.Mutate(events =>
         {
+            // libvirt's test driver accepts undefining a transient domain: it stays until it stops.
             var d = _state.FindDomain(domain);
-            if (!d.Persistent)
-            {
-                throw TestState.Invalid(VirtErrorDomain.Test, "cannot undefine transient domain");
-            }
-
             events.Add(new DomainLifecycleDriverEvent(d.Ref, DomainLifecycleEvent.Undefined, (int)DomainEventUndefinedDetail.Removed));
             if (d.IsActive)
             {
@@ -296,8 +292,7 @@ internal sealed partial class TestConnection
             {
                 if (existing.IsActive)
                 {
-                    var detail = $"domain '{existing.Name}' already exists with uuid {existing.Uuid}";
-                    throw DriverErrors.Create(VirtErrorCode.OperationFailed, VirtErrorDomain.Domain, "operation failed: " + detail, "operation failed: %s", detail);
+                    throw TestState.Invalid(VirtErrorDomain.Domain, $"domain '{existing.Name}' is already active");
                 }
 
                 Start(existing, flags, events);
@@ -448,8 +443,8 @@ internal sealed partial class TestConnection
     public ValueTask<(string Label, bool Enforcing)> GetSecurityLabelAsync(DomainRef domain, CancellationToken cancellationToken) =>
         ValueTask.FromResult(_state.Read(() =>
         {
-            _state.FindDomain(domain);
-            return ("libvirt-test", true);
+            // Only a running domain has a label; libvirt reports an empty, non-enforcing one otherwise.
+            return _state.FindDomain(domain).IsActive ? ("libvirt-test", true) : (string.Empty, false);
         }));
 
     public ValueTask<string> GetDomainMetadataAsync(DomainRef domain, DomainMetadataType type, string? uri, uint flags, CancellationToken cancellationToken) =>

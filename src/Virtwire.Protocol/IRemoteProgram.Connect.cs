@@ -64,6 +64,9 @@ public partial interface IRemoteProgram
     [RpcProcedure(122, Priority = RpcPriority.High, ReadOnly = true)]
     NodeGetSecurityModelRet NodeGetSecurityModel();
 
+    [RpcProcedure(228, ReadOnly = true)]
+    NodeGetMemoryStatsRet NodeGetMemoryStats(NodeGetMemoryStatsArgs args);
+
     [RpcProcedure(149, Priority = RpcPriority.High, ReadOnly = true)]
     IntRet ConnectIsSecure();
 

@@ -70,7 +70,23 @@ public sealed partial class RemoteServer : IRpcServerHandler
                 "operation forbidden: read only access prevents " + api, "operation forbidden: %s", "read only access prevents " + api));
         }
 
-        return _dispatcher.DispatchAsync(session, header.Procedure, payload, cancellationToken);
+        return DispatchAsync(session, procedure, header, payload, cancellationToken);
+    }
+
+    private async ValueTask<IXdrWritable> DispatchAsync(ClientSession session, RpcProcedureInfo procedure, RpcHeader header, ReadOnlyMemory<byte> payload,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dispatcher.DispatchAsync(session, header.Procedure, payload, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcProcedureNotImplementedException)
+        {
+            // A procedure libvirt has but this daemon's drivers do not: what libvirtd says for an unimplemented driver method.
+            var api = ApiName(procedure);
+            throw new RpcRemoteException(RemoteError.Create(VirtErrorCode.NoSupport, ErrorDomainOf(procedure),
+                "this function is not supported by the connection driver: " + api, "this function is not supported by the connection driver: %s", api));
+        }
     }
 
     /// <summary>The public API name libvirt reports in access errors, e.g. DOMAIN_SUSPEND → virDomainSuspend.</summary>
@@ -86,7 +102,7 @@ public sealed partial class RemoteServer : IRpcServerHandler
         var n when n.StartsWith("DOMAIN_", StringComparison.Ordinal) => VirtErrorDomain.Domain,
         var n when n.StartsWith("NETWORK_", StringComparison.Ordinal) => VirtErrorDomain.Network,
         var n when n.StartsWith("STORAGE_", StringComparison.Ordinal) => VirtErrorDomain.Storage,
-        _ => VirtErrorDomain.None,
+        _ => VirtErrorDomain.Domain,
     };
 
     public async ValueTask OnClosedAsync(RpcServerConnection connection)

@@ -137,3 +137,31 @@ public sealed partial record AuthSaslStepRet
     [XdrMax(RemoteLimits.SaslData)]
     public required byte[] Data { get; init; }
 }
+
+[XdrStruct]
+public sealed partial record NodeGetMemoryStatsArgs
+{
+    public int NParams { get; init; }
+
+    public int CellNum { get; init; }
+
+    public uint Flags { get; init; }
+}
+
+/// <summary>One memory statistic: a field name and its value in KiB.</summary>
+[XdrStruct]
+public sealed partial record NodeMemoryStat
+{
+    public required string Field { get; init; }
+
+    public ulong Value { get; init; }
+}
+
+[XdrStruct]
+public sealed partial record NodeGetMemoryStatsRet
+{
+    [XdrMax(16)]
+    public required NodeMemoryStat[] Params { get; init; }
+
+    public int NParams { get; init; }
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Virtwire.TestKit.Peers;
+
+/// <summary>
+/// A libvirt daemon (real libvirtd or our virtwired) started from the same libvirtd.conf on a free
+/// loopback port and a private socket directory; stopped and cleaned up on dispose.
+/// </summary>
+public sealed class DaemonProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _directory;
+
+    private DaemonProcess(Process process, string directory, int port, string name)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public int Port { get; }
+
+    public string SocketPath => Path.Combine(_directory, "run", "libvirt-sock");
+
+    public string ReadOnlySocketPath => Path.Combine(_directory, "run", "libvirt-sock-ro");
+
+    public string UnixUri => $"test+unix:///default?socket={SocketPath}";
+
+    public string TcpUri => $"test+tcp://127.0.0.1:{Port}/default";
+
+    public string LogPath => Path.Combine(_directory, "daemon.log");
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts Debian's libvirtd inside a private mount namespace (its own /run/libvirt), as root.</summary>
+    public static Task<DaemonProcess> StartLibvirtdAsync(CancellationToken cancellationToken = default)
+    {
+        var directory = Directory.CreateTempSubdirectory("vw-libvirtd-").FullName;
+        var port = LibvirtdConfig.FreePort();
+        var config = LibvirtdConfig.Write(directory, port);
+        Directory.CreateDirectory("/run/libvirt");
+        var info = new ProcessStartInfo("unshare")
+        {
+            ArgumentList =
+            {
+                "-m", "sh", "-c", "mount -t tmpfs tmpfs /run/libvirt && exec \"$0\" -l -f \"$1\" -p \"$2\"",
+                RealLibvirt.Libvirtd, config, Path.Combine(directory, "libvirtd.pid"),
+            },
+        };
+        return StartAsync(info, directory, port, "libvirtd", cancellationToken);
+    }
+
+    /// <summary>Starts our virtwired, built next to the tests, exactly as a user would with the same config.</summary>
+    public static Task<DaemonProcess> StartVirtwiredAsync(CancellationToken cancellationToken = default)
+    {
+        var directory = Directory.CreateTempSubdirectory("vw-virtwired-").FullName;
+        var port = LibvirtdConfig.FreePort();
+        var config = LibvirtdConfig.Write(directory, port);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { VirtwiredPath(), "-l", "-f", config, "-p", Path.Combine(directory, "virtwired.pid") },
+            WorkingDirectory = directory,
+        };
+        return StartAsync(info, directory, port, "virtwired", cancellationToken);
+    }
+
+    /// <summary>The daemon built in the same configuration as the running tests.</summary>
+    public static string VirtwiredPath()
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(RepositoryRoot.Path, "src", "Virtwire.Daemon", "bin", configuration, "net10.0", "virtwired.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("virtwired is not built", path);
+    }
+
+    private static async Task<DaemonProcess> StartAsync(ProcessStartInfo info, string directory, int port, string name, CancellationToken cancellationToken)
+    {
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start " + name);
+        var daemon = new DaemonProcess(process, directory, port, name);
+        var log = File.CreateText(daemon.LogPath);
+        log.AutoFlush = true;
+        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await daemon.WaitUntilServingAsync(cancellationToken).ConfigureAwait(false);
+        return daemon;
+    }
+
+    private static void Append(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            log.WriteLine(line);
+        }
+    }
+
+    /// <summary>Polls until both the unix socket and the TCP port accept connections, or fails with the daemon's log.</summary>
+    private async Task WaitUntilServingAsync(CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{ReadLog()}");
+            }
+
+            if (await CanConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken).ConfigureAwait(false) &&
+                await CanConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, Port), cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new TimeoutException($"{Name} did not start serving within 60 s:\n{ReadLog()}");
+    }
+
+    private static async Task<bool> CanConnectAsync(System.Net.EndPoint endPoint, CancellationToken cancellationToken)
+    {
+        var protocol = endPoint is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp;
+        using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, protocol);
+        try
+        {
+            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    public string ReadLog()
+    {
+        try
+        {
+            using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return new StreamReader(stream).ReadToEnd();
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
