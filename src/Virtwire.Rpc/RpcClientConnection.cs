@@ -1,0 +1,379 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Virtwire.Xdr;
+
+namespace Virtwire.Rpc;
+
+/// <summary>Timeouts, keepalive and limits of a client connection.</summary>
+public sealed record RpcClientOptions
+{
+    public static RpcClientOptions Default { get; } = new();
+
+    /// <summary>How long a call may wait for its reply; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</summary>
+    public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Largest packet accepted from the server, excluding the length word.</summary>
+    public int MaxMessageSize { get; init; } = RpcLimits.MaxMessageSize;
+
+    /// <summary>Events buffered for a consumer that is not reading; beyond it the oldest are dropped and counted.</summary>
+    public int MessageQueueCapacity { get; init; } = 10_000;
+
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}
+
+/// <summary>A one-way packet from the server (an event), undecoded.</summary>
+public sealed record RpcMessage(RpcHeader Header, byte[] Payload);
+
+/// <summary>The connection to the server is gone; every pending and later call fails with this.</summary>
+public sealed class RpcConnectionException(string message, Exception? inner = null) : IOException(message, inner)
+{
+    /// <summary>Reconnecting may help (the server or network went away, not a protocol violation).</summary>
+    public bool IsTransient { get; init; } = true;
+}
+
+/// <summary>A call got no reply within its timeout.</summary>
+public sealed class RpcTimeoutException(string message) : TimeoutException(message);
+
+/// <summary>
+/// One client connection: any number of concurrent calls multiplexed by serial, one read loop, one
+/// writer loop, keepalive answered. When the stream breaks every pending call fails at once.
+/// </summary>
+public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
+{
+    private readonly Stream _stream;
+    private readonly RpcClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<uint, PendingCall> _pending = new();
+    private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<RpcMessage> _messages;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Task _reader;
+    private readonly Task _writer;
+    private uint _serial = uint.MaxValue;
+    private int _broken;
+    private int _disposed;
+    private long _lateReplies;
+    private long _droppedMessages;
+    private long _lastReceived;
+    private Task? _keepalive;
+    private RpcConnectionException? _failure;
+
+    public RpcClientConnection(Stream stream, RpcClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        _stream = stream;
+        _options = options ?? RpcClientOptions.Default;
+        _logger = _options.LoggerFactory.CreateLogger("Virtwire.Rpc.Client");
+        _messages = Channel.CreateBounded<RpcMessage>(new BoundedChannelOptions(_options.MessageQueueCapacity)
+        {
+            SingleReader = false,
+            FullMode = BoundedChannelFullMode.DropOldest,
+        }, _ => Interlocked.Increment(ref _droppedMessages));
+        _lastReceived = _options.TimeProvider.GetTimestamp();
+        _reader = Task.Run(ReadLoopAsync);
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Events and other one-way packets from the server, in arrival order.</summary>
+    public ChannelReader<RpcMessage> Messages => _messages.Reader;
+
+    /// <summary>Replies that arrived after their call was cancelled or timed out, and were discarded.</summary>
+    public long LateReplies => Interlocked.Read(ref _lateReplies);
+
+    /// <summary>Events dropped because nobody read them (the queue is bounded); never silent.</summary>
+    public long DroppedMessages => Interlocked.Read(ref _droppedMessages);
+
+    /// <summary>Cancelled when the connection breaks or is disposed.</summary>
+    public CancellationToken Closed => _closing.Token;
+
+    /// <summary>Why the connection ended, once it has.</summary>
+    public RpcConnectionException? Failure => Volatile.Read(ref _failure);
+
+    public bool IsConnected => Volatile.Read(ref _broken) == 0;
+
+    public async ValueTask<TResult> InvokeAsync<TArgs, TResult>(RpcProcedure<TArgs, TResult> procedure, TArgs args, CancellationToken cancellationToken)
+        where TArgs : IXdrType<TArgs>
+        where TResult : IXdrType<TResult>
+    {
+        ArgumentNullException.ThrowIfNull(procedure);
+        var reply = await CallAsync(procedure.Program, procedure.Version, procedure.Number, args, cancellationToken).ConfigureAwait(false);
+        if (reply.Header.Status == RpcStatus.Error)
+        {
+            throw new RpcRemoteException(XdrCodec.Decode<RemoteError>(reply.Payload));
+        }
+
+        return XdrCodec.Decode<TResult>(reply.Payload);
+    }
+
+    /// <summary>Sends one call and returns its raw reply (header and payload).</summary>
+    public async ValueTask<RpcMessage> CallAsync<TArgs>(uint program, uint version, int procedure, TArgs args, CancellationToken cancellationToken)
+        where TArgs : IXdrWritable
+    {
+        ThrowIfBroken();
+        var serial = Interlocked.Increment(ref _serial);
+        var header = new RpcHeader(program, version, procedure, RpcMessageType.Call, serial, RpcStatus.Ok);
+        var frame = RpcFrameWriter.ToArray(header, args);
+        var pending = new PendingCall(header);
+        _pending[serial] = pending;
+        try
+        {
+            // Re-check after registering: a break in between has already failed every registered call.
+            ThrowIfBroken();
+            await _outgoing.Writer.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            var timeout = _options.DefaultTimeout;
+            try
+            {
+                return await pending.Task.WaitAsync(timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new RpcTimeoutException($"no reply to procedure {procedure} within {timeout.TotalSeconds:0.###} s");
+            }
+        }
+        catch (ChannelClosedException)
+        {
+            ThrowIfBroken();
+            throw;
+        }
+        finally
+        {
+            _pending.TryRemove(serial, out _);
+        }
+    }
+
+    /// <summary>Sends a one-way packet (keepalive, stream data) without waiting.</summary>
+    public void Send(in RpcHeader header, IXdrWritable body)
+    {
+        ThrowIfBroken();
+        _outgoing.Writer.TryWrite(RpcFrameWriter.ToArray(header, body));
+    }
+
+    /// <summary>
+    /// Pings the server after <paramref name="interval"/> of silence and declares it dead after
+    /// <paramref name="count"/> unanswered pings, as libvirt's keepalive does (protocol-facts §2.1).
+    /// </summary>
+    public void StartKeepalive(TimeSpan interval, int count)
+    {
+        if (interval <= TimeSpan.Zero || _keepalive is not null)
+        {
+            return;
+        }
+
+        _keepalive = Task.Run(async () =>
+        {
+            var missed = 0;
+            try
+            {
+                while (!_closing.IsCancellationRequested)
+                {
+                    await Task.Delay(interval, _options.TimeProvider, _closing.Token).ConfigureAwait(false);
+                    if (_options.TimeProvider.GetElapsedTime(Interlocked.Read(ref _lastReceived)) < interval)
+                    {
+                        missed = 0;
+                        continue;
+                    }
+
+                    if (missed >= count)
+                    {
+                        Break(new RpcConnectionException("connection closed due to keepalive timeout"));
+                        return;
+                    }
+
+                    missed++;
+                    Send(new RpcHeader(RpcServerConnection.KeepaliveProgram, 1, 1, RpcMessageType.Message, 0, RpcStatus.Ok), XdrVoid.Instance);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or RpcConnectionException)
+            {
+            }
+        });
+    }
+
+    private void ThrowIfBroken()
+    {
+        if (Volatile.Read(ref _broken) != 0)
+        {
+            throw _failure ?? new RpcConnectionException("the connection is closed");
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var word = new byte[4];
+        try
+        {
+            while (true)
+            {
+                if (!await ReadExactAsync(word).ConfigureAwait(false))
+                {
+                    Break(new RpcConnectionException("the server closed the connection"));
+                    return;
+                }
+
+                var length = BinaryPrimitives.ReadUInt32BigEndian(word);
+                if (!RpcFrameScanner.IsValidLength(length, _options.MaxMessageSize, out var error))
+                {
+                    Break(new RpcConnectionException("protocol error from the server: " + error) { IsTransient = false });
+                    return;
+                }
+
+                var packet = new byte[length - RpcLimits.LengthWordSize];
+                if (!await ReadExactAsync(packet).ConfigureAwait(false))
+                {
+                    Break(new RpcConnectionException("the server closed the connection in the middle of a packet"));
+                    return;
+                }
+
+                Interlocked.Exchange(ref _lastReceived, _options.TimeProvider.GetTimestamp());
+                Dispatch(RpcHeader.Read(packet), packet.AsMemory(RpcLimits.HeaderSize));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            Break(new RpcConnectionException("connection to the server was lost: " + ex.Message, ex));
+        }
+        catch (Exception ex)
+        {
+            Log.Unexpected(_logger, ex);
+            Break(new RpcConnectionException("internal error reading from the server: " + ex.Message, ex) { IsTransient = false });
+        }
+    }
+
+    private async ValueTask<bool> ReadExactAsync(Memory<byte> destination)
+    {
+        var read = 0;
+        while (read < destination.Length)
+        {
+            var n = await _stream.ReadAsync(destination[read..], _closing.Token).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return false;
+            }
+
+            read += n;
+        }
+
+        return true;
+    }
+
+    private void Dispatch(in RpcHeader header, ReadOnlyMemory<byte> payload)
+    {
+        if (header.Program == RpcServerConnection.KeepaliveProgram)
+        {
+            if (header.Procedure == 1)
+            {
+                Send(header with { Procedure = 2, Serial = 0 }, XdrVoid.Instance);
+            }
+
+            return;
+        }
+
+        switch (header.Type)
+        {
+            case RpcMessageType.Reply or RpcMessageType.ReplyWithFds:
+                if (_pending.TryGetValue(header.Serial, out var call) && call.Matches(header))
+                {
+                    call.TrySetResult(new RpcMessage(header, payload.ToArray()));
+                }
+                else
+                {
+                    // The caller gave up (cancelled or timed out): discard, the connection stays healthy.
+                    Interlocked.Increment(ref _lateReplies);
+                    Log.LateReply(_logger, header.Serial, header.Procedure);
+                }
+
+                break;
+            case RpcMessageType.Message:
+                _messages.Writer.TryWrite(new RpcMessage(header, payload.ToArray()));
+                break;
+            default:
+                Log.Ignored(_logger, (int)header.Type, header.Procedure);
+                break;
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            var reader = _outgoing.Reader;
+            while (await reader.WaitToReadAsync(_closing.Token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var frame))
+                {
+                    await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
+                }
+
+                await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            Break(new RpcConnectionException("connection to the server was lost: " + ex.Message, ex));
+        }
+    }
+
+    /// <summary>Marks the connection broken once and fails every pending call, outside any lock.</summary>
+    private void Break(RpcConnectionException failure)
+    {
+        if (Interlocked.Exchange(ref _broken, 1) != 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _failure, failure);
+        _outgoing.Writer.TryComplete();
+        _messages.Writer.TryComplete(failure);
+        foreach (var entry in _pending)
+        {
+            entry.Value.TrySetException(failure);
+        }
+
+        _closing.Cancel();
+        Log.Broken(_logger, failure.Message);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Break(new RpcConnectionException("the connection was closed by the client") { IsTransient = false });
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_reader, _writer).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    private sealed class PendingCall(RpcHeader call) : TaskCompletionSource<RpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public bool Matches(in RpcHeader reply) =>
+            reply.Program == call.Program && reply.Version == call.Version && reply.Procedure == call.Procedure;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Discarded a late reply (serial {Serial}, procedure {Procedure})")]
+        public static partial void LateReply(ILogger logger, uint serial, int procedure);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Ignored a packet of type {Type} (procedure {Procedure})")]
+        public static partial void Ignored(ILogger logger, int type, int procedure);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Connection closed: {Reason}")]
+        public static partial void Broken(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Unexpected error in the read loop")]
+        public static partial void Unexpected(ILogger logger, Exception exception);
+    }
+}
