@@ -1,0 +1,41 @@
+using Virtwire.Protocol;
+using Virtwire.Xdr;
+
+namespace Virtwire.Client;
+
+/// <summary>Options of a connection; every property has libvirt's default.</summary>
+public sealed record VirtConnectionOptions
+{
+    public static VirtConnectionOptions Default { get; } = new();
+
+    /// <summary>How long any call may wait for its reply.</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Ping the server after this much silence (virsh uses 5 s); zero disables client keepalive.</summary>
+    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Unanswered pings before the server is declared dead (virsh uses 6).</summary>
+    public int KeepaliveCount { get; init; } = 6;
+
+    public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+}
+
+/// <summary>Host facts (virNodeInfo): memory in KiB, frequency in MHz.</summary>
+public sealed record VirtNodeInfo(string Model, ulong MemoryKiB, int Cpus, int Mhz, int Nodes, int Sockets, int Cores, int Threads);
+
+/// <summary>virDomainInfo: memory in KiB, CPU time in nanoseconds.</summary>
+public sealed record VirtDomainInfo(DomainState State, ulong MaxMemoryKiB, ulong MemoryKiB, int VirtCpus, ulong CpuTimeNs);
+
+public sealed record VirtStoragePoolInfo(StoragePoolState State, ulong Capacity, ulong Allocation, ulong Available);
+
+/// <summary>A typed statistic or parameter; <see cref="Value"/> is int, uint, long, ulong, double, bool or string.</summary>
+public sealed record VirtTypedParameter(string Name, object Value);
+
+/// <summary>Statistics of one domain from CONNECT_GET_ALL_DOMAIN_STATS.</summary>
+public sealed record VirtDomainStats(VirtDomainHandle Domain, IReadOnlyList<VirtTypedParameter> Parameters);
+
+/// <summary>A domain's identity as the server reported it: name, UUID and id (-1 when inactive).</summary>
+public sealed record VirtDomainHandle(string Name, XdrUuid Uuid, int Id);
+
+/// <summary>A domain lifecycle event (or reboot, as <see cref="IsReboot"/>).</summary>
+public sealed record VirtDomainEvent(VirtDomainHandle Domain, DomainLifecycleEvent Event, int Detail, bool IsReboot = false);

@@ -1,0 +1,92 @@
+using System.Net.Sockets;
+using Virtwire.Drivers.Test;
+using Virtwire.Rpc;
+using Virtwire.Server;
+
+namespace Virtwire.Client;
+
+/// <summary>
+/// Turns a URI into a connected duplex stream. Every transport is a <see cref="Stream"/>: unix and TCP
+/// sockets now; TLS (SslStream plus libvirt's one-byte confirmation) and SSH (the system ssh's stdio)
+/// plug in here.
+/// </summary>
+internal static class Transports
+{
+    private static readonly Lazy<RemoteServer> InProcessServer = new(() =>
+        new RemoteServer([new TestDriver()], Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+
+    public static async ValueTask<Stream> ConnectAsync(VirtUri uri, bool readOnly, CancellationToken cancellationToken)
+    {
+        try
+        {
+            switch (uri.Transport)
+            {
+                case VirtTransport.InProcess:
+                    return await ConnectInProcessAsync(cancellationToken).ConfigureAwait(false);
+                case VirtTransport.Unix:
+                    var path = uri.SocketPath(readOnly);
+                    var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    try
+                    {
+                        await unix.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        unix.Dispose();
+                        throw;
+                    }
+
+                    return new NetworkStream(unix, ownsSocket: true);
+                case VirtTransport.Tcp:
+                    var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    try
+                    {
+                        await tcp.ConnectAsync(uri.EffectiveHost, uri.EffectivePort, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        tcp.Dispose();
+                        throw;
+                    }
+
+                    return new NetworkStream(tcp, ownsSocket: true);
+                default:
+                    throw new VirtException(RemoteError.Create(VirtErrorCode.NoSupport, VirtErrorDomain.Remote,
+                        $"this function is not supported by the connection driver: transport '{uri.Transport}' is not supported yet",
+                        "this function is not supported by the connection driver: %s", $"transport '{uri.Transport}' is not supported yet"));
+            }
+        }
+        catch (SocketException ex)
+        {
+            var target = uri.Transport == VirtTransport.Unix ? $"'{uri.SocketPath(readOnly)}'" : $"{uri.EffectiveHost}:{uri.EffectivePort}";
+            throw new VirtConnectionException($"Failed to connect socket to {target}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// test:/// never reaches a daemon: the remote server and test driver run here, connected over a
+    /// socket pair, so the in-process path is the same code as the daemon's.
+    /// </summary>
+    private static async ValueTask<Stream> ConnectInProcessAsync(CancellationToken cancellationToken)
+    {
+        var directory = Directory.CreateTempSubdirectory("virtwire-").FullName;
+        var path = Path.Combine(directory, "s");
+        try
+        {
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+            var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            var accept = listener.AcceptAsync(cancellationToken).AsTask();
+            await client.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+            var server = await accept.ConfigureAwait(false);
+            _ = InProcessServer.Value.ServeAsync(new NetworkStream(server, ownsSocket: true), readOnly: false, "in-process", RpcServerOptions.Default,
+                CancellationToken.None);
+            return new NetworkStream(client, ownsSocket: true);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
