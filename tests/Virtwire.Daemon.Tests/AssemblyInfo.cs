@@ -1,0 +1,2 @@
+// The daemon under test is Linux-only.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
