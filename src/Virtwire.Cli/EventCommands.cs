@@ -107,24 +107,24 @@ internal static class EventCommands
     private static Command Watch(CliSession s)
     {
         var timeout = new Option<int>("--timeout") { Description = "stop after this many seconds" };
-        var command = new Command("watch", "live view of all domains, kept current by lifecycle events") { timeout };
+        var command = new Command("watch", "live view of all domains, kept current by events, surviving reconnects") { timeout };
         command.SetAction(async (r, ct) =>
         {
-            var connection = await s.ConnectAsync(ct);
+            var uri = s.Uri ?? Environment.GetEnvironmentVariable("LIBVIRT_DEFAULT_URI") ?? "qemu:///system";
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (r.GetValue(timeout) > 0)
             {
                 stop.CancelAfter(TimeSpan.FromSeconds(r.GetValue(timeout)));
             }
 
-            // Subscribe first, then list: no change can fall between the snapshot and the stream.
-            await using var subscription = await connection.SubscribeDomainEventsAsync(cancellationToken: ct);
+            await using var inventory = await VirtInventory.StartAsync(uri, autoReconnect: true, cancellationToken: ct);
             await PrintAsync();
             try
             {
-                await foreach (var e in subscription.ReadAllAsync(stop.Token))
+                await foreach (var change in inventory.ChangesAsync(stop.Token))
                 {
-                    await s.Out.WriteLineAsync($"[{DateTime.Now:HH:mm:ss}] {Describe(e)}");
+                    var what = change.Entry is { } e ? $"{e.Name}: {Formatting.State(e.State)} ({Formatting.Reason(e.State, e.Reason)})" : change.Reason;
+                    await s.Out.WriteLineAsync($"[{DateTime.Now:HH:mm:ss}] {change.Kind.ToString().ToLowerInvariant()} {what}");
                     await PrintAsync();
                 }
             }
@@ -136,15 +136,9 @@ internal static class EventCommands
 
             async Task PrintAsync()
             {
-                var rows = new List<string[]>();
-                foreach (var d in (await connection.ListAllDomainsAsync(ListDomainsFlags.None, ct))
-                    .OrderBy(d => d.Id < 0 ? 1 : 0).ThenBy(d => d.Id < 0 ? 0 : d.Id).ThenBy(d => d.Name, StringComparer.Ordinal))
-                {
-                    var (state, reason) = await d.GetStateAsync(ct);
-                    rows.Add([d.Id < 0 ? "-" : d.Id.ToString(CultureInfo.InvariantCulture), d.Name,
-                        $"{Formatting.State(state)} ({Formatting.Reason(state, reason)})"]);
-                }
-
+                var rows = inventory.Domains.Values
+                    .OrderBy(d => d.Id < 0 ? 1 : 0).ThenBy(d => d.Id < 0 ? 0 : d.Id).ThenBy(d => d.Name, StringComparer.Ordinal)
+                    .Select(d => new[] { d.Id < 0 ? "-" : d.Id.ToString(CultureInfo.InvariantCulture), d.Name, $"{Formatting.State(d.State)} ({Formatting.Reason(d.State, d.Reason)})" });
                 await s.Out.WriteAsync(Formatting.Table(["Id", "Name", "State"], rows));
                 await s.Out.FlushAsync(ct);
             }

@@ -55,10 +55,19 @@ public sealed class DaemonProcess : IAsyncDisposable
     }
 
     /// <summary>Starts our virtwired, built next to the tests, exactly as a user would with the same config.</summary>
-    public static Task<DaemonProcess> StartVirtwiredAsync(CancellationToken cancellationToken = default)
+    public static Task<DaemonProcess> StartVirtwiredAsync(CancellationToken cancellationToken = default) =>
+        StartVirtwiredAsync(Directory.CreateTempSubdirectory("vw-virtwired-").FullName, LibvirtdConfig.FreePort(), cancellationToken);
+
+    /// <summary>Kills this virtwired (as a crash would) and starts a new one on the same sockets and port.</summary>
+    public async Task<DaemonProcess> RestartVirtwiredAsync(CancellationToken cancellationToken = default)
     {
-        var directory = Directory.CreateTempSubdirectory("vw-virtwired-").FullName;
-        var port = LibvirtdConfig.FreePort();
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        return await StartVirtwiredAsync(_directory, Port, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Task<DaemonProcess> StartVirtwiredAsync(string directory, int port, CancellationToken cancellationToken)
+    {
         var config = LibvirtdConfig.Write(directory, port);
         var info = new ProcessStartInfo("dotnet")
         {
