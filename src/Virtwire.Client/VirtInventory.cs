@@ -157,9 +157,18 @@ public sealed partial class VirtInventory : IAsyncDisposable
             }
 
             _changes.Writer.TryWrite(new VirtInventoryChange(VirtInventoryChangeKind.Disconnected, null, "connection lost; reconnecting"));
-            (connection, subscription) = await ReconnectAsync(token).ConfigureAwait(false);
+            try
+            {
+                (connection, subscription) = await ReconnectAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                break;
+            }
         }
 
+        // Closing the connection deregisters everything server-side (and ends a shared test:/// state's last user).
+        await connection.DisposeAsync().ConfigureAwait(false);
         _changes.Writer.TryComplete();
     }
 

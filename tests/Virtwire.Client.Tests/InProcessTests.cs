@@ -5,6 +5,7 @@ using Virtwire.Rpc;
 namespace Virtwire.Client.Tests;
 
 /// <summary>test:///default runs in-process: no daemon, same behaviour.</summary>
+[Collection(SharedDefaultCollection.Name)]
 public sealed class InProcessTests
 {
     [Fact]
@@ -60,11 +61,11 @@ public sealed class InProcessTests
         var domain = await actor.LookupDomainByNameAsync("test", ct);
         await domain.SuspendAsync(ct);
         await domain.ResumeAsync(ct);
-        await domain.RebootAsync(ct);
+        await domain.DestroyAsync(cancellationToken: ct);
         var received = await subscription.ReadAllAsync(ct).Take(3).ToListAsync(ct);
         Assert.Equal((DomainLifecycleEvent.Suspended, (int)DomainEventSuspendedDetail.Paused), (received[0].Event, received[0].Detail));
         Assert.Equal((DomainLifecycleEvent.Resumed, (int)DomainEventResumedDetail.Unpaused), (received[1].Event, received[1].Detail));
-        Assert.True(received[2].IsReboot);
+        Assert.Equal((DomainLifecycleEvent.Stopped, (int)DomainEventStoppedDetail.Destroyed), (received[2].Event, received[2].Detail));
         Assert.All(received, e => Assert.Equal("test", e.Domain.Name));
         Assert.Equal(0, subscription.Dropped);
     }

@@ -3,6 +3,7 @@ using Virtwire.Protocol;
 
 namespace Virtwire.Client.Tests;
 
+[Collection(SharedDefaultCollection.Name)]
 public sealed class InventoryTests
 {
     private const string Xml = "<domain type='test'><name>inv</name><uuid>0b3b5c2e-8b54-4a9c-9d2f-3f3c2f1d0a09</uuid><memory>1024</memory><os><type>hvm</type></os></domain>";

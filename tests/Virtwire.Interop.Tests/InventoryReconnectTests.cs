@@ -39,6 +39,12 @@ public sealed class InventoryReconnectTests
             Assert.Contains(VirtInventoryChangeKind.Updated, seen);
             Assert.Equal(Virtwire.Protocol.DomainState.Running, Assert.Single(inventory.Domains.Values).State);
             Assert.Equal(1, inventory.Reconnects);
+            await using (var fresh = await VirtConnection.OpenAsync(daemon.UnixUri, cancellationToken: ct))
+            {
+                var listing = await fresh.ListAllDomainsAsync(cancellationToken: ct);
+                Assert.Equal(listing.Select(d => (d.Uuid, d.Id)).Order(), inventory.Domains.Values.Select(e => (e.Uuid, e.Id)).Order());
+            }
+
             await changes.DisposeAsync();
         }
         finally
