@@ -71,6 +71,28 @@ public sealed class InProcessTests
     }
 
     [Fact]
+    public async Task CallbackStyle_AndNetworkAndPoolEvents_AreDelivered()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var watcher = await VirtConnection.OpenAsync("test:///default", cancellationToken: ct);
+        await using var actor = await VirtConnection.OpenAsync("test:///default", cancellationToken: ct);
+        var received = new TaskCompletionSource<VirtDomainEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var callbacks = await watcher.SubscribeDomainEventsAsync(e => received.TrySetResult(e), cancellationToken: ct);
+        await using var networks = await watcher.SubscribeNetworkEventsAsync(cancellationToken: ct);
+        await using var pools = await watcher.SubscribeStoragePoolEventsAsync(cancellationToken: ct);
+
+        await (await actor.LookupDomainByNameAsync("test", ct)).SuspendAsync(ct);
+        await (await actor.LookupNetworkByNameAsync("default", ct)).DestroyAsync(ct);
+        await (await actor.LookupStoragePoolByNameAsync("default-pool", ct)).DestroyAsync(ct);
+
+        Assert.Equal(DomainLifecycleEvent.Suspended, (await received.Task.WaitAsync(TimeSpan.FromSeconds(10), ct)).Event);
+        var net = await networks.ReadAllAsync(ct).FirstAsync(ct);
+        Assert.Equal(("default", (int)NetworkLifecycleEvent.Stopped), (net.Name, net.Event));
+        var pool = await pools.ReadAllAsync(ct).FirstAsync(ct);
+        Assert.Equal(("default-pool", (int)StoragePoolLifecycleEvent.Stopped), (pool.Name, pool.Event));
+    }
+
+    [Fact]
     public async Task ThousandConcurrentCalls_OnOneConnection_AllCorrect()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -36,6 +36,21 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The daemon's process id (libvirtd is exec'd in place of its unshare wrapper).</summary>
+    public int Pid => _process.Id;
+
+    /// <summary>User plus system CPU time the daemon has used so far, from /proc/PID/stat.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            var stat = File.ReadAllText($"/proc/{Pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+    }
+
     /// <summary>Starts Debian's libvirtd inside a private mount namespace (its own /run/libvirt), as root.</summary>
     public static Task<DaemonProcess> StartLibvirtdAsync(CancellationToken cancellationToken = default)
     {
