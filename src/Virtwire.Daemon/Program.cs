@@ -44,7 +44,7 @@ catch (Exception ex) when (ex is ConfigException or IOException or UnauthorizedA
     return 1;
 }
 
-var server = new RemoteServer([new TestDriver()], loggerFactory);
+var server = new RemoteServer([new TestDriver()], loggerFactory) { MaxWorkers = settings.MaxWorkers };
 await using var listeners = new Listeners(server, settings, loggerFactory);
 try
 {

@@ -14,6 +14,8 @@ public sealed partial class RemoteServer : IRpcServerHandler
 {
     private readonly RemoteDispatcher _dispatcher;
     private readonly ILogger _logger;
+    private readonly SemaphoreSlim _workers = new(20);
+    private readonly int _maxWorkers = 20;
 
     public RemoteServer(IEnumerable<IVirtDriver> drivers, ILoggerFactory loggerFactory, string defaultUri = "test:///default")
     {
@@ -34,6 +36,20 @@ public sealed partial class RemoteServer : IRpcServerHandler
     public ulong LibraryVersion { get; init; } = 9_000_000;
 
     internal ILogger Logger => _logger;
+
+    /// <summary>
+    /// Low-priority calls running at once across all clients (libvirtd's max_workers, default 20).
+    /// High-priority procedures (lookups, destroy, …) bypass it, as libvirt's priority workers do.
+    /// </summary>
+    public int MaxWorkers
+    {
+        get => _maxWorkers;
+        init
+        {
+            _maxWorkers = Math.Max(1, value);
+            _workers = new SemaphoreSlim(_maxWorkers);
+        }
+    }
 
     /// <summary>Serves one client connection until it ends.</summary>
     public Task ServeAsync(Stream stream, bool readOnly, string peer, RpcServerOptions options, CancellationToken cancellationToken)
@@ -76,6 +92,12 @@ public sealed partial class RemoteServer : IRpcServerHandler
     private async ValueTask<IXdrWritable> DispatchAsync(ClientSession session, RpcProcedureInfo procedure, RpcHeader header, ReadOnlyMemory<byte> payload,
         CancellationToken cancellationToken)
     {
+        var limited = procedure.Priority == RpcPriority.Low;
+        if (limited)
+        {
+            await _workers.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             return await _dispatcher.DispatchAsync(session, header.Procedure, payload, cancellationToken).ConfigureAwait(false);
@@ -86,6 +108,13 @@ public sealed partial class RemoteServer : IRpcServerHandler
             var api = ApiName(procedure);
             throw new RpcRemoteException(RemoteError.Create(VirtErrorCode.NoSupport, ErrorDomainOf(procedure),
                 "this function is not supported by the connection driver: " + api, "this function is not supported by the connection driver: %s", api));
+        }
+        finally
+        {
+            if (limited)
+            {
+                _workers.Release();
+            }
         }
     }
 

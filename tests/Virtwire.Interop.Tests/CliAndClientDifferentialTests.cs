@@ -13,11 +13,7 @@ namespace Virtwire.Interop.Tests;
 [Collection(DaemonPairCollection.Name)]
 public sealed class CliAndClientDifferentialTests(DaemonPair pair)
 {
-    private static string VirtwirePath()
-    {
-        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        return Path.Combine(RepositoryRoot.Path, "src", "Virtwire.Cli", "bin", configuration, "net10.0", "virtwire.dll");
-    }
+    private static string VirtwirePath() => RepositoryRoot.BuildOutput("src/Virtwire.Cli", "virtwire.dll");
 
     public static TheoryData<string> Commands => new()
     {

@@ -10,8 +10,7 @@ public sealed class LoadGenSmokeTests
     public async Task LoadHarness_SmokeMode_RunsBothDaemonsAndPrintsTheTable()
     {
         RealLibvirt.Require();
-        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var harness = Path.Combine(RepositoryRoot.Path, "bench", "Virtwire.LoadGen", "bin", configuration, "net10.0", "Virtwire.LoadGen.dll");
+        var harness = RepositoryRoot.BuildOutput("bench/Virtwire.LoadGen", "Virtwire.LoadGen.dll");
         var result = await ProcessRunner.RunAsync("dotnet", [harness, "--smoke"], timeout: TimeSpan.FromMinutes(3), cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("| dom.info, sequential (calls/s)", result.Stdout, StringComparison.Ordinal);

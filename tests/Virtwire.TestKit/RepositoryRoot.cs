@@ -17,4 +17,12 @@ public static class RepositoryRoot
     });
 
     public static string Path => Root.Value;
+
+    /// <summary>An assembly built by a project of this repository, in the configuration the tests themselves were built in.</summary>
+    public static string BuildOutput(string projectDirectory, string assembly)
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = System.IO.Path.Combine(Root.Value, projectDirectory, "bin", configuration, "net10.0", assembly);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{assembly} is not built", path);
+    }
 }

@@ -93,12 +93,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     }
 
     /// <summary>The daemon built in the same configuration as the running tests.</summary>
-    public static string VirtwiredPath()
-    {
-        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var path = Path.Combine(RepositoryRoot.Path, "src", "Virtwire.Daemon", "bin", configuration, "net10.0", "virtwired.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException("virtwired is not built", path);
-    }
+    public static string VirtwiredPath() => RepositoryRoot.BuildOutput("src/Virtwire.Daemon", "virtwired.dll");
 
     private static async Task<DaemonProcess> StartAsync(ProcessStartInfo info, string directory, int port, string name, CancellationToken cancellationToken)
     {
