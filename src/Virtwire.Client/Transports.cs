@@ -50,6 +50,19 @@ internal static class Transports
                     }
 
                     return new NetworkStream(tcp, ownsSocket: true);
+                case VirtTransport.Tls:
+                    var tlsSocket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    try
+                    {
+                        await tlsSocket.ConnectAsync(uri.EffectiveHost, uri.EffectivePort, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        tlsSocket.Dispose();
+                        throw;
+                    }
+
+                    return await TlsTransport.ConnectAsync(new NetworkStream(tlsSocket, ownsSocket: true), uri, cancellationToken).ConfigureAwait(false);
                 default:
                     throw new VirtException(RemoteError.Create(VirtErrorCode.NoSupport, VirtErrorDomain.Remote,
                         $"this function is not supported by the connection driver: transport '{uri.Transport}' is not supported yet",

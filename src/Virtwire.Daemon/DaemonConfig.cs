@@ -18,6 +18,7 @@ internal sealed class DaemonConfig
         "unix_sock_rw_perms", "unix_sock_admin_perms", "auth_tcp", "auth_tls", "auth_unix_ro", "auth_unix_rw", "max_clients",
         "max_queued_clients", "max_anonymous_clients", "min_workers", "max_workers", "prio_workers", "max_client_requests",
         "keepalive_interval", "keepalive_count", "keepalive_required", "log_level", "log_outputs", "log_filters",
+        "key_file", "cert_file", "ca_file", "crl_file", "tls_no_verify_certificate", "tls_allowed_dn_list", "tls_priority",
     };
 
     private readonly Dictionary<string, object> _values = new(StringComparer.Ordinal);
@@ -141,7 +142,7 @@ internal sealed class DaemonConfig
             return items;
         }
 
-        foreach (var part in inner.Split(','))
+        foreach (var part in SplitOutsideQuotes(inner))
         {
             var item = part.Trim();
             if (item.Length == 0)
@@ -158,6 +159,26 @@ internal sealed class DaemonConfig
         }
 
         return items;
+    }
+
+    private static IEnumerable<string> SplitOutsideQuotes(string text)
+    {
+        var start = 0;
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (text[i] == ',' && !quoted)
+            {
+                yield return text[start..i];
+                start = i + 1;
+            }
+        }
+
+        yield return text[start..];
     }
 
     public bool Has(string key) => _values.ContainsKey(key);

@@ -33,6 +33,18 @@ internal sealed record DaemonSettings
 
     public int KeepaliveCount { get; init; } = 5;
 
+    public int TlsPort { get; init; } = 16514;
+
+    public string KeyFile { get; init; } = "/etc/pki/libvirt/private/serverkey.pem";
+
+    public string CertFile { get; init; } = "/etc/pki/libvirt/servercert.pem";
+
+    public string CaFile { get; init; } = "/etc/pki/CA/cacert.pem";
+
+    public bool TlsNoVerifyCertificate { get; init; }
+
+    public IReadOnlyList<string> TlsAllowedDnList { get; init; } = [];
+
     /// <summary>Builds settings from a config file (or none: the embedded default).</summary>
     public static DaemonSettings From(DaemonConfig? config, bool listen, Action<string> warn)
     {
@@ -61,15 +73,11 @@ internal sealed record DaemonSettings
             }
         }
 
-        var listenTls = config.GetBool("listen_tls", fallback: true);
-        if (listen && listenTls && config.Has("listen_tls"))
+        var listenTls = listen && config.GetBool("listen_tls", fallback: true);
+        var tlsPortText = config.GetString("tls_port", "16514");
+        if (!int.TryParse(tlsPortText, out var tlsPort) || tlsPort is < 0 or > 65535)
         {
-            throw new ConfigException("listen_tls = 1 is not supported yet; set listen_tls = 0 (TLS arrives with issue 6)");
-        }
-
-        if (listen && listenTls)
-        {
-            warn("listen_tls defaults to 1 in libvirtd but TLS is not supported yet; not listening for TLS");
+            throw new ConfigException($"tls_port must be a port number, got '{tlsPortText}'");
         }
 
         var port = config.GetString("tcp_port", "16509");
@@ -81,7 +89,13 @@ internal sealed record DaemonSettings
         return new DaemonSettings
         {
             ListenTcp = listen && config.GetBool("listen_tcp", fallback: false),
-            ListenTls = false,
+            ListenTls = listenTls,
+            TlsPort = tlsPort,
+            KeyFile = config.GetString("key_file", "/etc/pki/libvirt/private/serverkey.pem"),
+            CertFile = config.GetString("cert_file", "/etc/pki/libvirt/servercert.pem"),
+            CaFile = config.GetString("ca_file", "/etc/pki/CA/cacert.pem"),
+            TlsNoVerifyCertificate = config.GetBool("tls_no_verify_certificate", fallback: false),
+            TlsAllowedDnList = config.GetList("tls_allowed_dn_list"),
             ListenAddr = config.GetString("listen_addr", "0.0.0.0"),
             TcpPort = tcpPort,
             UnixSockDir = Path.GetFullPath(config.GetString("unix_sock_dir", DefaultSocketDir())),

@@ -13,7 +13,8 @@ internal sealed partial class Listeners : IAsyncDisposable
     private readonly DaemonSettings _settings;
     private readonly RpcServerOptions _options;
     private readonly ILogger _logger;
-    private readonly List<(Socket Socket, bool ReadOnly, string? Path)> _sockets = [];
+    private readonly List<(Socket Socket, bool ReadOnly, string? Path, bool Tls)> _sockets = [];
+    private TlsServer? _tls;
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stopping = new();
     private int _clients;
@@ -36,27 +37,38 @@ internal sealed partial class Listeners : IAsyncDisposable
 
     public void Start()
     {
+        if (_settings.ListenTls)
+        {
+            _tls = new TlsServer(_settings);
+            BindTcp(_settings.TlsPort, tls: true);
+        }
+
+        if (_settings.ListenTcp)
+        {
+            BindTcp(_settings.TcpPort, tls: false);
+        }
+
         Directory.CreateDirectory(_settings.UnixSockDir);
         BindUnix(Path.Combine(_settings.UnixSockDir, "libvirt-sock"), readOnly: false, _settings.UnixSockRwPerms);
         BindUnix(Path.Combine(_settings.UnixSockDir, "libvirt-sock-ro"), readOnly: true, _settings.UnixSockRoPerms);
         Uris.Add($"test+unix:///default?socket={Path.Combine(_settings.UnixSockDir, "libvirt-sock")}");
-        if (_settings.ListenTcp)
+        foreach (var (socket, readOnly, _, tls) in _sockets)
         {
-            var address = IPAddress.Parse(_settings.ListenAddr);
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            socket.Bind(new IPEndPoint(address, _settings.TcpPort));
-            socket.Listen(512);
-            _sockets.Add((socket, false, null));
-            var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-            var host = address.Equals(IPAddress.Any) ? "127.0.0.1" : address.ToString();
-            Uris.Add($"test+tcp://{host}:{port}/default");
+            _loops.Add(Task.Run(() => AcceptLoopAsync(socket, readOnly, tls)));
         }
+    }
 
-        foreach (var (socket, readOnly, _) in _sockets)
-        {
-            _loops.Add(Task.Run(() => AcceptLoopAsync(socket, readOnly)));
-        }
+    private void BindTcp(int port, bool tls)
+    {
+        var address = IPAddress.Parse(_settings.ListenAddr);
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        socket.Bind(new IPEndPoint(address, port));
+        socket.Listen(512);
+        _sockets.Add((socket, false, null, tls));
+        var bound = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        var host = address.Equals(IPAddress.Any) ? "127.0.0.1" : address.ToString();
+        Uris.Add($"test+{(tls ? "tls" : "tcp")}://{host}:{bound}/default");
     }
 
     private void BindUnix(string path, bool readOnly, UnixFileMode mode)
@@ -76,7 +88,7 @@ internal sealed partial class Listeners : IAsyncDisposable
             SetGroup(path, group);
         }
 
-        _sockets.Add((socket, readOnly, path));
+        _sockets.Add((socket, readOnly, path, false));
     }
 
     private void SetGroup(string path, string group)
@@ -92,7 +104,7 @@ internal sealed partial class Listeners : IAsyncDisposable
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener, bool readOnly)
+    private async Task AcceptLoopAsync(Socket listener, bool readOnly, bool tls)
     {
         while (!_stopping.IsCancellationRequested)
         {
@@ -122,11 +134,11 @@ internal sealed partial class Listeners : IAsyncDisposable
             }
 
             var peer = client.RemoteEndPoint is IPEndPoint ip ? ip.ToString() : "unix" + (readOnly ? "-ro" : string.Empty);
-            _ = ServeAsync(client, readOnly, peer);
+            _ = ServeAsync(client, readOnly, peer, tls);
         }
     }
 
-    private async Task ServeAsync(Socket client, bool readOnly, string peer)
+    private async Task ServeAsync(Socket client, bool readOnly, string peer, bool tls)
     {
         try
         {
@@ -135,7 +147,22 @@ internal sealed partial class Listeners : IAsyncDisposable
                 client.NoDelay = true;
             }
 
-            await _server.ServeAsync(new NetworkStream(client, ownsSocket: true), readOnly, peer, _options, _stopping.Token).ConfigureAwait(false);
+            Stream stream = new NetworkStream(client, ownsSocket: true);
+            if (tls)
+            {
+                var (secured, identity, refusal) = await _tls!.AcceptAsync(stream, _stopping.Token).ConfigureAwait(false);
+                if (secured is null)
+                {
+                    // libvirt refuses by hanging up: no byte, no error packet.
+                    Log.TlsRefused(_logger, peer, refusal ?? "refused");
+                    return;
+                }
+
+                Log.TlsAccepted(_logger, peer, identity ?? "(no certificate)");
+                stream = secured;
+            }
+
+            await _server.ServeAsync(stream, readOnly, peer, _options, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -153,7 +180,7 @@ internal sealed partial class Listeners : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (var (socket, _, path) in _sockets)
+        foreach (var (socket, _, path, _) in _sockets)
         {
             socket.Dispose();
             if (path is not null && File.Exists(path))
@@ -172,6 +199,12 @@ internal sealed partial class Listeners : IAsyncDisposable
 
         [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "accept failed: {Reason}")]
         public static partial void AcceptFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "TLS client {Peer} refused: {Reason}")]
+        public static partial void TlsRefused(ILogger logger, string peer, string reason);
+
+        [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "TLS client {Peer} accepted, certificate DN {Identity}")]
+        public static partial void TlsAccepted(ILogger logger, string peer, string identity);
 
         [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Client {Peer} failed")]
         public static partial void ClientFailed(ILogger logger, string peer, Exception exception);

@@ -17,7 +17,7 @@ public sealed class ConfigTests
         max_clients = 10
         max_client_requests = 7
         keepalive_interval = -1
-        tls_allowed_dn_list = ["DN1", "DN2",
+        tls_allowed_dn_list = ["C=GB,CN=DN1", "DN2",
                                "DN # not a comment"]
         some_future_key = "x"
         """;
@@ -30,8 +30,8 @@ public sealed class ConfigTests
         Assert.Equal("127.0.0.1", config.GetString("listen_addr", ""));
         Assert.Equal(10, config.GetInt("max_clients", 0));
         Assert.Equal(-1, config.GetInt("keepalive_interval", 5));
-        Assert.Equal(["DN1", "DN2", "DN # not a comment"], config.GetList("tls_allowed_dn_list"));
-        Assert.Equal(["tls_allowed_dn_list", "some_future_key"], config.UnknownKeys);
+        Assert.Equal(["C=GB,CN=DN1", "DN2", "DN # not a comment"], config.GetList("tls_allowed_dn_list"));
+        Assert.Equal(["some_future_key"], config.UnknownKeys);
     }
 
     [Fact]
@@ -68,10 +68,17 @@ public sealed class ConfigTests
 
     [Theory]
     [InlineData("auth_tcp = \"sasl\"")]
-    [InlineData("listen_tls = 1")]
     public void UnsupportedSecurity_IsAClearStartupError(string line) =>
         Assert.Contains("not supported yet", Assert.Throws<ConfigException>(() => DaemonSettings.From(DaemonConfig.Parse(line, "c"), listen: true, _ => { })).Message,
             StringComparison.Ordinal);
+
+    [Fact]
+    public void ListenTls_IsOnByDefaultWithListen_LikeLibvirtd()
+    {
+        var settings = DaemonSettings.From(DaemonConfig.Parse("tls_port = \"1234\"\nca_file = \"/x/ca.pem\"", "c"), listen: true, _ => { });
+        Assert.True(settings.ListenTls);
+        Assert.Equal((1234, "/x/ca.pem", "/etc/pki/libvirt/servercert.pem"), (settings.TlsPort, settings.CaFile, settings.CertFile));
+    }
 
     [Theory]
     [InlineData(new[] { "-l", "-f", "a.conf", "-p", "p.pid", "-t", "30", "-v" }, true, "a.conf", "p.pid", 30)]

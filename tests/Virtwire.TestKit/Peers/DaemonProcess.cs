@@ -52,11 +52,14 @@ public sealed class DaemonProcess : IAsyncDisposable
     }
 
     /// <summary>Starts Debian's libvirtd inside a private mount namespace (its own /run/libvirt), as root.</summary>
-    public static Task<DaemonProcess> StartLibvirtdAsync(CancellationToken cancellationToken = default)
+    public static Task<DaemonProcess> StartLibvirtdAsync(CancellationToken cancellationToken = default) => StartLibvirtdAsync(null, cancellationToken);
+
+    /// <summary>Starts libvirtd with extra libvirtd.conf lines (e.g. TLS).</summary>
+    public static Task<DaemonProcess> StartLibvirtdAsync(string? extraConfig, CancellationToken cancellationToken = default)
     {
         var directory = Directory.CreateTempSubdirectory("vw-libvirtd-").FullName;
         var port = LibvirtdConfig.FreePort();
-        var config = LibvirtdConfig.Write(directory, port);
+        var config = LibvirtdConfig.Write(directory, port, extraConfig);
         Directory.CreateDirectory("/run/libvirt");
         var info = new ProcessStartInfo("unshare")
         {
@@ -73,6 +76,10 @@ public sealed class DaemonProcess : IAsyncDisposable
     public static Task<DaemonProcess> StartVirtwiredAsync(CancellationToken cancellationToken = default) =>
         StartVirtwiredAsync(Directory.CreateTempSubdirectory("vw-virtwired-").FullName, LibvirtdConfig.FreePort(), cancellationToken);
 
+    /// <summary>Starts virtwired with extra libvirtd.conf lines (e.g. TLS).</summary>
+    public static Task<DaemonProcess> StartVirtwiredAsync(string extraConfig, CancellationToken cancellationToken = default) =>
+        StartVirtwiredAsync(Directory.CreateTempSubdirectory("vw-virtwired-").FullName, LibvirtdConfig.FreePort(), cancellationToken, extraConfig);
+
     /// <summary>Kills this virtwired (as a crash would) and starts a new one on the same sockets and port.</summary>
     public async Task<DaemonProcess> RestartVirtwiredAsync(CancellationToken cancellationToken = default)
     {
@@ -81,9 +88,9 @@ public sealed class DaemonProcess : IAsyncDisposable
         return await StartVirtwiredAsync(_directory, Port, cancellationToken).ConfigureAwait(false);
     }
 
-    private static Task<DaemonProcess> StartVirtwiredAsync(string directory, int port, CancellationToken cancellationToken)
+    private static Task<DaemonProcess> StartVirtwiredAsync(string directory, int port, CancellationToken cancellationToken, string? extraConfig = null)
     {
-        var config = LibvirtdConfig.Write(directory, port);
+        var config = LibvirtdConfig.Write(directory, port, extraConfig);
         var info = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { VirtwiredPath(), "-l", "-f", config, "-p", Path.Combine(directory, "virtwired.pid") },

@@ -13,7 +13,7 @@ public static class LibvirtdConfig
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static string Write(string directory, int port)
+    public static string Write(string directory, int port, string? extra = null)
     {
         var run = Path.Combine(directory, "run");
         Directory.CreateDirectory(run);
@@ -29,6 +29,12 @@ public static class LibvirtdConfig
             auth_unix_ro = "none"
             unix_sock_dir = "{run}"
             """);
+        if (extra is not null)
+        {
+            // A later key wins, as in libvirtd's parser.
+            File.WriteAllText(path, File.ReadAllText(path).Replace("listen_tls = 0\n", string.Empty, StringComparison.Ordinal) + "\n" + extra + "\n");
+        }
+
         return path;
     }
 }
