@@ -38,31 +38,10 @@ internal static class Transports
 
                     return new NetworkStream(unix, ownsSocket: true);
                 case VirtTransport.Tcp:
-                    var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                    try
-                    {
-                        await tcp.ConnectAsync(uri.EffectiveHost, uri.EffectivePort, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        tcp.Dispose();
-                        throw;
-                    }
-
-                    return new NetworkStream(tcp, ownsSocket: true);
+                    return await ConnectTcpAsync(uri, cancellationToken).ConfigureAwait(false);
                 case VirtTransport.Tls:
-                    var tlsSocket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                    try
-                    {
-                        await tlsSocket.ConnectAsync(uri.EffectiveHost, uri.EffectivePort, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        tlsSocket.Dispose();
-                        throw;
-                    }
-
-                    return await TlsTransport.ConnectAsync(new NetworkStream(tlsSocket, ownsSocket: true), uri, cancellationToken).ConfigureAwait(false);
+                    return await TlsTransport.ConnectAsync(await ConnectTcpAsync(uri, cancellationToken).ConfigureAwait(false), uri, cancellationToken)
+                        .ConfigureAwait(false);
                 default:
                     throw new VirtException(RemoteError.Create(VirtErrorCode.NoSupport, VirtErrorDomain.Remote,
                         $"this function is not supported by the connection driver: transport '{uri.Transport}' is not supported yet",
@@ -74,6 +53,22 @@ internal static class Transports
             var target = uri.Transport == VirtTransport.Unix ? $"'{uri.SocketPath(readOnly)}'" : $"{uri.EffectiveHost}:{uri.EffectivePort}";
             throw new VirtConnectionException($"Failed to connect socket to {target}: {ex.Message}", ex);
         }
+    }
+
+    private static async ValueTask<Stream> ConnectTcpAsync(VirtUri uri, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(uri.EffectiveHost, uri.EffectivePort, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new NetworkStream(socket, ownsSocket: true);
     }
 
     /// <summary>
