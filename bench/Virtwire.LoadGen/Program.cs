@@ -31,10 +31,30 @@ foreach (var (name, work) in new (string, Func<VirtConnection, VirtDomain, Task>
 
 foreach (var connections in smoke ? new[] { 8 } : [1, 8, 64])
 {
-    var (lr, lc) = await ParallelAsync(libvirtd, connections);
-    var (vr, vc) = await ParallelAsync(virtwired, connections);
+    var lLat = new List<double>();
+    var vLat = new List<double>();
+    var (lr, lc) = await ParallelWithLatencyAsync(libvirtd, connections, lLat);
+    var (vr, vc) = await ParallelWithLatencyAsync(virtwired, connections, vLat);
     rows.Add(($"dom.info, {connections} connections (calls/s)", lr, vr, "calls/s", true));
     rows.Add(($"dom.info, {connections} connections (daemon CPU µs/call)", lc, vc, "µs", false));
+    rows.Add(($"dom.info, {connections} connections (p50 µs)", Percentile(lLat, 0.50), Percentile(vLat, 0.50), "µs", false));
+    rows.Add(($"dom.info, {connections} connections (p99 µs)", Percentile(lLat, 0.99), Percentile(vLat, 0.99), "µs", false));
+}
+
+// python3-libvirt (the C client) as the load generator: sequential dom.info, and its own CPU per call.
+var (plr, plc, plClient) = await PythonSequentialAsync(libvirtd);
+var (pvr, pvc, _) = await PythonSequentialAsync(virtwired);
+rows.Add(("python3-libvirt dom.info, sequential (calls/s)", plr, pvr, "calls/s", true));
+rows.Add(("python3-libvirt dom.info, sequential (daemon CPU µs/call)", plc, pvc, "µs", false));
+
+// The client side: Virtwire.Client vs python3-libvirt against the same real libvirtd.
+var ours = await ClientCpuAsync(libvirtd);
+rows.Add(("client CPU µs per dom.info vs libvirtd (python3-libvirt → Virtwire.Client)", plClient, ours, "µs", false));
+
+// Memory: daemon RSS idle and with idle connections open.
+foreach (var idle in smoke ? new[] { 0, 100 } : [0, 1_000])
+{
+    rows.Add(($"daemon RSS with {idle} idle connections (MiB)", await RssWithIdleAsync(libvirtd, idle), await RssWithIdleAsync(virtwired, idle), "MiB", false));
 }
 
 rows.Add(("dom.info, 64 pipelined on one connection (calls/s)", await PipelinedAsync(libvirtd), await PipelinedAsync(virtwired), "calls/s", true));
@@ -77,7 +97,7 @@ async Task<(double CallsPerSecond, double DaemonMicrosPerCall)> SequentialAsync(
     return (Median(rates), Median(cpu));
 }
 
-async Task<(double, double)> ParallelAsync(DaemonProcess daemon, int connections)
+async Task<(double, double)> ParallelWithLatencyAsync(DaemonProcess daemon, int connections, List<double>? latencies)
 {
     var conns = new List<VirtConnection>();
     for (var i = 0; i < connections; i++)
@@ -95,9 +115,20 @@ async Task<(double, double)> ParallelAsync(DaemonProcess daemon, int connections
         await Task.WhenAll(conns.Select(async c =>
         {
             var d = await c.LookupDomainByNameAsync("test");
+            var mine = new List<double>(perConnection);
             for (var i = 0; i < perConnection; i++)
             {
+                var start = Stopwatch.GetTimestamp();
                 await d.GetInfoAsync();
+                mine.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            }
+
+            if (latencies is not null)
+            {
+                lock (latencies)
+                {
+                    latencies.AddRange(mine);
+                }
             }
         }));
         var total = perConnection * connections;
@@ -156,6 +187,95 @@ async Task<double> ListAllAsync(DaemonProcess daemon, int size)
     }
 
     return Median(times);
+}
+
+async Task<(double CallsPerSecond, double DaemonMicrosPerCall, double ClientMicrosPerCall)> PythonSequentialAsync(DaemonProcess daemon)
+{
+    const string Script = """
+        import sys, time, resource, libvirt
+        c = libvirt.open(sys.argv[1]); d = c.lookupByName('test'); n = int(sys.argv[2])
+        for _ in range(100): d.info()
+        r0 = resource.getrusage(resource.RUSAGE_SELF); t0 = time.perf_counter()
+        for _ in range(n): d.info()
+        t1 = time.perf_counter(); r1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        print(n / (t1 - t0), cpu / n * 1e6)
+        """;
+    var rates = new List<double>();
+    var daemonCpu = new List<double>();
+    var clientCpu = new List<double>();
+    for (var r = 0; r < rounds; r++)
+    {
+        var before = daemon.CpuTime;
+        var result = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", Script, daemon.UnixUri, calls.ToString(CultureInfo.InvariantCulture)],
+            timeout: TimeSpan.FromMinutes(5));
+        var parts = result.Stdout.Trim().Split(' ');
+        if (result.ExitCode != 0 || parts.Length != 2)
+        {
+            throw new InvalidOperationException("python3-libvirt load failed: " + result);
+        }
+
+        rates.Add(double.Parse(parts[0], CultureInfo.InvariantCulture));
+        clientCpu.Add(double.Parse(parts[1], CultureInfo.InvariantCulture));
+        daemonCpu.Add((daemon.CpuTime - before).TotalMicroseconds / (calls + 100));
+    }
+
+    return (Median(rates), Median(daemonCpu), Median(clientCpu));
+}
+
+async Task<double> ClientCpuAsync(DaemonProcess daemon)
+{
+    await using var conn = await VirtConnection.OpenAsync(daemon.UnixUri);
+    var domain = await conn.LookupDomainByNameAsync("test");
+    var samples = new List<double>();
+    for (var r = 0; r < rounds; r++)
+    {
+        var before = Process.GetCurrentProcess().TotalProcessorTime;
+        for (var i = 0; i < calls; i++)
+        {
+            await domain.GetInfoAsync();
+        }
+
+        samples.Add((Process.GetCurrentProcess().TotalProcessorTime - before).TotalMicroseconds / calls);
+    }
+
+    return Median(samples);
+}
+
+async Task<double> RssWithIdleAsync(DaemonProcess daemon, int idle)
+{
+    var sockets = new List<System.Net.Sockets.Socket>();
+    try
+    {
+        for (var i = 0; i < idle; i++)
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(daemon.SocketPath));
+            sockets.Add(socket);
+        }
+
+        // Every idle client has been accepted once a fresh connection is answered.
+        await using (var probe = await VirtConnection.OpenAsync(daemon.UnixUri))
+        {
+            await probe.GetLibVersionAsync();
+        }
+
+        var status = File.ReadLines($"/proc/{daemon.Pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return double.Parse(status.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+    finally
+    {
+        foreach (var socket in sockets)
+        {
+            socket.Dispose();
+        }
+    }
+}
+
+static double Percentile(List<double> values, double p)
+{
+    values.Sort();
+    return values.Count == 0 ? 0 : values[Math.Min(values.Count - 1, (int)(p * values.Count))];
 }
 
 static double Median(List<double> values)
