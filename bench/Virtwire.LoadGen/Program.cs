@@ -249,9 +249,7 @@ async Task<double> RssWithIdleAsync(DaemonProcess daemon, int idle)
     {
         for (var i = 0; i < idle; i++)
         {
-            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(daemon.SocketPath));
-            sockets.Add(socket);
+            sockets.Add(await daemon.ConnectRawAsync());
         }
 
         // Every idle client has been accepted once a fresh connection is answered.

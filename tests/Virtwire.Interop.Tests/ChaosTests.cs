@@ -17,25 +17,6 @@ public sealed class ChaosTests
         long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
             System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Connects, waiting while the listen backlog is full (the kernel's EAGAIN on unix sockets).</summary>
-    private static async Task<Socket> ConnectAsync(DaemonProcess daemon, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(daemon.SocketPath), ct);
-                return socket;
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TryAgain or SocketError.WouldBlock && attempt < 1000)
-            {
-                socket.Dispose();
-                await Task.Delay(5, ct);
-            }
-        }
-    }
-
     private static async Task AssertServingAsync(DaemonProcess daemon, CancellationToken ct)
     {
         await using var conn = await VirtConnection.OpenAsync(daemon.UnixUri, cancellationToken: ct);
@@ -89,7 +70,7 @@ public sealed class ChaosTests
                     break;
             }
 
-            using var socket = await ConnectAsync(daemon, ct);
+            using var socket = await daemon.ConnectRawAsync(ct);
             try
             {
                 await socket.SendAsync(frame, ct);
@@ -116,7 +97,7 @@ public sealed class ChaosTests
         {
             for (var i = 0; i < 200; i++)
             {
-                var socket = await ConnectAsync(daemon, ct);
+                var socket = await daemon.ConnectRawAsync(ct);
                 // A length word promising 16 MiB, then silence.
                 await socket.SendAsync(Convert.FromHexString("0100000020008086"), ct);
                 slow.Add(socket);

@@ -170,6 +170,25 @@ public sealed class DaemonProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>A raw socket to the read-write unix socket, waiting while the listen backlog is full (EAGAIN).</summary>
+    public async Task<Socket> ConnectRawAsync(CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken).ConfigureAwait(false);
+                return socket;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TryAgain or SocketError.WouldBlock && attempt < 2000)
+            {
+                socket.Dispose();
+                await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     public string ReadLog()
     {
         try
