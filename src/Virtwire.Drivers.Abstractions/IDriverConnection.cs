@@ -171,5 +171,29 @@ public interface IDriverConnection : IAsyncDisposable
 
     ValueTask UndefineStoragePoolAsync(StoragePoolRef pool, CancellationToken cancellationToken);
 
+    /// <summary>Builds an inactive pool (raises the Created lifecycle event).</summary>
+    ValueTask BuildStoragePoolAsync(StoragePoolRef pool, uint flags, CancellationToken cancellationToken);
+
+    ValueTask RefreshStoragePoolAsync(StoragePoolRef pool, uint flags, CancellationToken cancellationToken);
+
+    /// <summary>Deletes an inactive pool's underlying storage (raises the Deleted lifecycle event).</summary>
+    ValueTask DeleteStoragePoolAsync(StoragePoolRef pool, uint flags, CancellationToken cancellationToken);
+
     ValueTask<IReadOnlyList<StorageVolRef>> ListStorageVolumesAsync(StoragePoolRef pool, CancellationToken cancellationToken);
+
+    ValueTask<StorageVolRef> LookupStorageVolByNameAsync(StoragePoolRef pool, string name, CancellationToken cancellationToken);
+
+    ValueTask<StorageVolRef> LookupStorageVolByKeyAsync(string key, CancellationToken cancellationToken);
+
+    ValueTask<StorageVolRef> LookupStorageVolByPathAsync(string path, CancellationToken cancellationToken);
+
+    ValueTask<StorageVolInfo> GetStorageVolInfoAsync(StorageVolRef volume, CancellationToken cancellationToken);
+
+    ValueTask<string> GetStorageVolXmlAsync(StorageVolRef volume, uint flags, CancellationToken cancellationToken);
+
+    ValueTask<string> GetStorageVolPathAsync(StorageVolRef volume, CancellationToken cancellationToken);
+
+    ValueTask<StorageVolRef> CreateStorageVolAsync(StoragePoolRef pool, string xml, uint flags, CancellationToken cancellationToken);
+
+    ValueTask DeleteStorageVolAsync(StorageVolRef volume, uint flags, CancellationToken cancellationToken);
 }

@@ -21,6 +21,7 @@ public sealed record DomainInfo(DomainState State, ulong MaxMemoryKiB, ulong Mem
 
 public sealed record StoragePoolInfo(StoragePoolState State, ulong Capacity, ulong Allocation, ulong Available);
 
+/// <summary>STORAGE_VOL_GET_INFO: type 0 = file; sizes in bytes.</summary>
 public sealed record StorageVolInfo(int Type, ulong Capacity, ulong Allocation);
 
 /// <summary>One typed statistic or parameter; <see cref="Value"/> is int, uint, long, ulong, double, bool or string.</summary>
@@ -35,9 +36,15 @@ public sealed record DomainLifecycleDriverEvent(DomainRef Domain, DomainLifecycl
 
 public sealed record DomainRebootDriverEvent(DomainRef Domain) : DriverEvent;
 
+/// <summary>A domain's title, description or a metadata element (<paramref name="Uri"/>) changed.</summary>
+public sealed record DomainMetadataChangeDriverEvent(DomainRef Domain, DomainMetadataType Type, string? Uri) : DriverEvent;
+
 public sealed record NetworkLifecycleDriverEvent(NetworkRef Network, NetworkLifecycleEvent Event, int Detail) : DriverEvent;
 
 public sealed record StoragePoolLifecycleDriverEvent(StoragePoolRef Pool, StoragePoolLifecycleEvent Event, int Detail) : DriverEvent;
+
+/// <summary>A pool was refreshed (STORAGE_POOL_EVENT_ID_REFRESH).</summary>
+public sealed record StoragePoolRefreshDriverEvent(StoragePoolRef Pool) : DriverEvent;
 
 /// <summary>Driver errors carry libvirt's code, domain and message exactly; they cross the wire unchanged.</summary>
 public static class DriverErrors

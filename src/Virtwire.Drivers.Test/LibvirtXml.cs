@@ -9,8 +9,8 @@ namespace Virtwire.Drivers.Test;
 /// <summary>Parses XML as libvirt reports failures, and prints elements the way libvirt formats them.</summary>
 internal static class LibvirtXml
 {
-    /// <summary>Parses a document; malformed input is libvirt's XML_DETAIL error from the domain config layer.</summary>
-    public static XElement Parse(string xml, string what)
+    /// <summary>Parses a document; malformed input is libvirt's XML_DETAIL error, reported by the config layer of <paramref name="domain"/>.</summary>
+    public static XElement Parse(string xml, string what, VirtErrorDomain domain)
     {
         try
         {
@@ -19,20 +19,27 @@ internal static class LibvirtXml
         catch (XmlException ex)
         {
             var detail = $"({what}):{ex.LineNumber}: {ex.Message}";
-            throw DriverErrors.Create(VirtErrorCode.XmlDetail, VirtErrorDomain.Domain, detail, "%s", detail);
+            throw DriverErrors.Create(VirtErrorCode.XmlDetail, domain, detail, "%s", detail);
         }
     }
 
-    /// <summary>A size element (memory, currentMemory) in KiB, honouring its unit attribute.</summary>
+    /// <summary>A size element (memory, currentMemory) in KiB, honouring its unit attribute (KiB when absent).</summary>
     public static ulong ParseKiB(XElement? element, ulong fallback)
+    {
+        var bytes = ParseBytes(element, "kib");
+        return bytes is null ? fallback : bytes.Value / 1024;
+    }
+
+    /// <summary>A size element in bytes, honouring its unit attribute (<paramref name="defaultUnit"/> when absent).</summary>
+    public static ulong? ParseBytes(XElement? element, string defaultUnit = "bytes")
     {
         if (element is null || !ulong.TryParse(element.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
         {
-            return fallback;
+            return null;
         }
 
-        var unit = ((string?)element.Attribute("unit"))?.ToLowerInvariant() ?? "kib";
-        var bytes = unit switch
+        var unit = ((string?)element.Attribute("unit"))?.ToLowerInvariant() ?? defaultUnit;
+        return unit switch
         {
             "b" or "bytes" => value,
             "k" or "kib" => value * 1024,
@@ -41,10 +48,13 @@ internal static class LibvirtXml
             "mb" => value * 1000 * 1000,
             "g" or "gib" => value * 1024 * 1024 * 1024,
             "gb" => value * 1000 * 1000 * 1000,
-            _ => throw DriverErrors.Create(VirtErrorCode.InvalidArg, VirtErrorDomain.Domain,
+            "t" or "tib" => value * 1024 * 1024 * 1024 * 1024,
+            "tb" => value * 1000 * 1000 * 1000 * 1000,
+
+            // libvirt's unit parser reports from no particular domain.
+            _ => throw DriverErrors.Create(VirtErrorCode.InvalidArg, VirtErrorDomain.None,
                 $"invalid argument: unknown suffix '{unit}'", "invalid argument: %s", $"unknown suffix '{unit}'"),
         };
-        return bytes / 1024;
     }
 
     /// <summary>Writes an element with single-quoted attributes and two-space indentation, as libvirt does.</summary>
@@ -105,10 +115,86 @@ internal static class LibvirtXml
         return builder.ToString();
     }
 
+    /// <summary>
+    /// Writes a foreign-namespace element (domain metadata) as libxml2 dumps it: qualified name,
+    /// double-quoted attributes, namespace declarations kept.
+    /// </summary>
+    public static void FormatForeign(StringBuilder builder, XElement element, int indent)
+    {
+        var name = QualifiedName(element, element.Name);
+        builder.Append(' ', indent).Append('<').Append(name);
+        foreach (var attribute in element.Attributes())
+        {
+            var attributeName = attribute.IsNamespaceDeclaration
+                ? (attribute.Name.Namespace == XNamespace.None ? "xmlns" : "xmlns:" + attribute.Name.LocalName)
+                : QualifiedName(element, attribute.Name);
+            builder.Append(' ').Append(attributeName).Append("=\"").Append(Escape(attribute.Value, attribute: true)).Append('"');
+        }
+
+        var children = element.Elements().ToList();
+        if (children.Count == 0)
+        {
+            var text = element.Value;
+            if (text.Length == 0)
+            {
+                builder.Append("/>\n");
+            }
+            else
+            {
+                builder.Append('>').Append(Escape(text, attribute: false)).Append("</").Append(name).Append(">\n");
+            }
+
+            return;
+        }
+
+        builder.Append(">\n");
+        foreach (var child in children)
+        {
+            FormatForeign(builder, child, indent + 2);
+        }
+
+        builder.Append(' ', indent).Append("</").Append(name).Append(">\n");
+    }
+
+    private static string QualifiedName(XElement scope, XName name)
+    {
+        if (name.Namespace == XNamespace.None)
+        {
+            return name.LocalName;
+        }
+
+        var prefix = scope.GetPrefixOfNamespace(name.Namespace);
+        return prefix is null ? name.LocalName : prefix + ":" + name.LocalName;
+    }
+
+    /// <summary>A detached copy of <paramref name="element"/> that still declares the prefix of its own namespace.</summary>
+    public static XElement DetachWithNamespace(XElement element)
+    {
+        var copy = new XElement(element);
+        if (element.Name.Namespace != XNamespace.None)
+        {
+            var prefix = element.GetPrefixOfNamespace(element.Name.Namespace);
+            var declaration = prefix is null ? (XName)"xmlns" : XNamespace.Xmlns + prefix;
+            if (copy.Attribute(declaration) is null)
+            {
+                copy.Add(new XAttribute(declaration, element.Name.NamespaceName));
+            }
+        }
+
+        return copy;
+    }
+
     public static string Format(XElement element)
     {
         var builder = new StringBuilder();
         Format(builder, element, 0);
+        return builder.ToString();
+    }
+
+    public static string FormatForeign(XElement element)
+    {
+        var builder = new StringBuilder();
+        FormatForeign(builder, element, 0);
         return builder.ToString();
     }
 }

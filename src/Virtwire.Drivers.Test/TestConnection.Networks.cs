@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Xml.Linq;
 using Virtwire.Protocol;
@@ -9,8 +8,9 @@ namespace Virtwire.Drivers.Test;
 
 internal sealed partial class TestConnection
 {
+    /// <summary>libvirt's list filter for one group of bits: no bit set keeps everything.</summary>
     private static bool Pick(uint flags, uint yes, uint no, bool value) =>
-        (flags & (yes | no)) == 0 || (flags & (yes | no)) == (yes | no) || (value ? (flags & yes) != 0 : (flags & no) != 0);
+        (flags & (yes | no)) == 0 || (value ? (flags & yes) != 0 : (flags & no) != 0);
 
     public ValueTask<IReadOnlyList<NetworkRef>> ListNetworksAsync(ListNetworksFlags flags, CancellationToken cancellationToken)
     {
@@ -29,11 +29,18 @@ internal sealed partial class TestConnection
         ValueTask.FromResult(_state.Read(() =>
             (_state.Networks.FirstOrDefault(n => n.Uuid == uuid) ?? throw TestState.NoNetwork($"no network with matching uuid '{uuid}'")).Ref));
 
-    public ValueTask<string> GetNetworkXmlAsync(NetworkRef network, uint flags, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() => LibvirtXml.Format(_state.FindNetwork(network).Xml)));
+    public ValueTask<string> GetNetworkXmlAsync(NetworkRef network, uint flags, CancellationToken cancellationToken)
+    {
+        TestState.CheckFlags(flags, 1, "testNetworkGetXMLDesc");
+        return ValueTask.FromResult(_state.Read(() => FormatNetwork(_state.FindNetwork(network))));
+    }
 
     public ValueTask<string> GetNetworkBridgeNameAsync(NetworkRef network, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() => _state.FindNetwork(network).Bridge));
+        ValueTask.FromResult(_state.Read(() =>
+        {
+            var n = _state.FindNetwork(network);
+            return n.Bridge ?? throw TestState.Internal($"network '{n.Name}' does not have a bridge name.");
+        }));
 
     public ValueTask<bool> IsNetworkActiveAsync(NetworkRef network, CancellationToken cancellationToken) =>
         ValueTask.FromResult(_state.Read(() => _state.FindNetwork(network).Active));
@@ -69,13 +76,28 @@ internal sealed partial class TestConnection
 
     public ValueTask<NetworkRef> CreateNetworkAsync(string xml, CancellationToken cancellationToken)
     {
-        var parsed = ParseNetwork(LibvirtXml.Parse(xml, "network_definition"));
+        var parsed = ParseNetwork(LibvirtXml.Parse(xml, "network_definition", VirtErrorDomain.Network));
         return ValueTask.FromResult(_state.Mutate(events =>
         {
-            CheckNetworkDuplicate(parsed);
+            var existing = CheckNetworkDuplicate(parsed);
+            if (existing is not null)
+            {
+                if (existing.Active)
+                {
+                    throw TestState.Invalid(VirtErrorDomain.Network, $"network is already active as '{existing.Name}'");
+                }
+
+                existing.Xml = parsed.Xml;
+                existing.Bridge = parsed.Bridge;
+                parsed = existing;
+            }
+            else
+            {
+                parsed.Persistent = false;
+                _state.Networks.Add(parsed);
+            }
+
             parsed.Active = true;
-            parsed.Persistent = false;
-            _state.Networks.Add(parsed);
             events.Add(new NetworkLifecycleDriverEvent(parsed.Ref, NetworkLifecycleEvent.Started, 0));
             return parsed.Ref;
         }));
@@ -83,10 +105,10 @@ internal sealed partial class TestConnection
 
     public ValueTask<NetworkRef> DefineNetworkAsync(string xml, CancellationToken cancellationToken)
     {
-        var parsed = ParseNetwork(LibvirtXml.Parse(xml, "network_definition"));
+        var parsed = ParseNetwork(LibvirtXml.Parse(xml, "network_definition", VirtErrorDomain.Network));
         return ValueTask.FromResult(_state.Mutate(events =>
         {
-            var existing = _state.Networks.FirstOrDefault(n => n.Uuid == parsed.Uuid && n.Name == parsed.Name);
+            var existing = CheckNetworkDuplicate(parsed);
             if (existing is not null)
             {
                 existing.Xml = parsed.Xml;
@@ -96,27 +118,34 @@ internal sealed partial class TestConnection
                 return existing.Ref;
             }
 
-            CheckNetworkDuplicate(parsed);
             _state.Networks.Add(parsed);
             events.Add(new NetworkLifecycleDriverEvent(parsed.Ref, NetworkLifecycleEvent.Defined, 0));
             return parsed.Ref;
         }));
     }
 
-    private void CheckNetworkDuplicate(TestNetwork parsed)
+    /// <summary>Same rules as for domains: a known UUID must keep its name, a known name its UUID.</summary>
+    private TestNetwork? CheckNetworkDuplicate(TestNetwork parsed)
     {
-        var clash = _state.Networks.FirstOrDefault(n => n.Name == parsed.Name || n.Uuid == parsed.Uuid);
-        if (clash is not null)
+        var byUuid = _state.Networks.FirstOrDefault(n => n.Uuid == parsed.Uuid);
+        if (byUuid is not null)
         {
-            var detail = $"network '{clash.Name}' already exists with uuid {clash.Uuid}";
-            throw DriverErrors.Create(VirtErrorCode.OperationFailed, VirtErrorDomain.Network, "operation failed: " + detail, "operation failed: %s", detail);
+            return byUuid.Name == parsed.Name
+                ? byUuid
+                : throw TestState.OperationFailed(VirtErrorDomain.Network, $"network '{byUuid.Name}' is already defined with uuid {byUuid.Uuid}");
         }
+
+        var byName = _state.Networks.FirstOrDefault(n => n.Name == parsed.Name);
+        return byName is null
+            ? null
+            : throw TestState.OperationFailed(VirtErrorDomain.Network, $"network '{byName.Name}' already exists with uuid {byName.Uuid}");
     }
 
     public ValueTask DestroyNetworkAsync(NetworkRef network, CancellationToken cancellationToken)
     {
         _state.Mutate(events =>
         {
+            // libvirt 9's test driver stops an inactive network too, and says so with an event.
             var n = _state.FindNetwork(network);
             n.Active = false;
             events.Add(new NetworkLifecycleDriverEvent(n.Ref, NetworkLifecycleEvent.Stopped, 0));
@@ -137,13 +166,10 @@ internal sealed partial class TestConnection
             var n = _state.FindNetwork(network);
             if (n.Active)
             {
-                n.Persistent = false;
-            }
-            else
-            {
-                _state.Networks.Remove(n);
+                throw TestState.Invalid(VirtErrorDomain.Test, $"Network '{n.Name}' is still running");
             }
 
+            _state.Networks.Remove(n);
             events.Add(new NetworkLifecycleDriverEvent(n.Ref, NetworkLifecycleEvent.Undefined, 0));
             return 0;
         });
@@ -152,229 +178,100 @@ internal sealed partial class TestConnection
 
     internal static TestNetwork ParseNetwork(XElement root)
     {
+        if (root.Name.LocalName != "network")
+        {
+            var detail = $"expecting root element of 'network', not '{root.Name.LocalName}'";
+            throw DriverErrors.Create(VirtErrorCode.XmlError, VirtErrorDomain.Xml, "XML error: " + detail, "XML error: %s", detail);
+        }
+
         var name = ((string?)root.Element("name"))?.Trim();
-        if (root.Name.LocalName != "network" || string.IsNullOrEmpty(name))
+        if (string.IsNullOrEmpty(name))
         {
             throw DriverErrors.Create(VirtErrorCode.NoName, VirtErrorDomain.Network, "missing name information");
         }
 
-        var uuid = XdrUuid.TryParse((string?)root.Element("uuid"), out var u) ? u : NewUuid();
-        var xml = new XElement(root);
-        if (xml.Element("uuid") is null)
+        var uuid = XdrUuid.NewRandom();
+        var uuidText = (string?)root.Element("uuid");
+        if (uuidText is not null && !XdrUuid.TryParse(uuidText.Trim(), out uuid))
         {
-            xml.Element("name")!.AddAfterSelf(new XElement("uuid", uuid.ToString()));
+            const string Detail = "malformed uuid element";
+            throw DriverErrors.Create(VirtErrorCode.InternalError, VirtErrorDomain.Network, "internal error: " + Detail, "internal error: %s", Detail);
         }
 
         return new TestNetwork
         {
             Name = name,
             Uuid = uuid,
-            Bridge = (string?)root.Element("bridge")?.Attribute("name") ?? string.Empty,
-            Xml = xml,
-        };
-    }
-
-    // Storage pools
-
-    public ValueTask<IReadOnlyList<StoragePoolRef>> ListStoragePoolsAsync(ListStoragePoolsFlags flags, CancellationToken cancellationToken)
-    {
-        TestState.CheckFlags((uint)flags, 0xFFFFF, "testConnectListAllStoragePools");
-        var f = (uint)flags;
-        return ValueTask.FromResult<IReadOnlyList<StoragePoolRef>>(_state.Read(() => _state.Pools
-            .Where(p => Pick(f, 2, 1, p.Active) && Pick(f, 4, 8, p.Persistent) && Pick(f, 16, 32, p.Autostart) &&
-                ((f & ~0x3Fu) == 0 || PoolTypeMatches(p, f)))
-            .Select(p => p.Ref).ToArray()));
-    }
-
-    private static bool PoolTypeMatches(TestPool pool, uint flags) =>
-        (string?)pool.Xml.Attribute("type") switch
-        {
-            "dir" => (flags & (uint)ListStoragePoolsFlags.Dir) != 0,
-            "fs" => (flags & (uint)ListStoragePoolsFlags.Fs) != 0,
-            "netfs" => (flags & (uint)ListStoragePoolsFlags.NetFs) != 0,
-            "logical" => (flags & (uint)ListStoragePoolsFlags.Logical) != 0,
-            "disk" => (flags & (uint)ListStoragePoolsFlags.Disk) != 0,
-            _ => false,
-        };
-
-    public ValueTask<StoragePoolRef> LookupStoragePoolByNameAsync(string name, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() =>
-            (_state.Pools.FirstOrDefault(p => p.Name == name) ?? throw TestState.NoPool($"no storage pool with matching name '{name}'")).Ref));
-
-    public ValueTask<StoragePoolRef> LookupStoragePoolByUuidAsync(XdrUuid uuid, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() =>
-            (_state.Pools.FirstOrDefault(p => p.Uuid == uuid) ?? throw TestState.NoPool($"no storage pool with matching uuid '{uuid}'")).Ref));
-
-    public ValueTask<StoragePoolInfo> GetStoragePoolInfoAsync(StoragePoolRef pool, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() =>
-        {
-            var p = _state.FindPool(pool);
-            return new StoragePoolInfo(p.Active ? StoragePoolState.Running : StoragePoolState.Inactive, p.Capacity, p.Allocation, p.Available);
-        }));
-
-    public ValueTask<string> GetStoragePoolXmlAsync(StoragePoolRef pool, uint flags, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() => FormatPool(_state.FindPool(pool))));
-
-    public ValueTask<bool> IsStoragePoolActiveAsync(StoragePoolRef pool, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() => _state.FindPool(pool).Active));
-
-    public ValueTask<bool> IsStoragePoolPersistentAsync(StoragePoolRef pool, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() => _state.FindPool(pool).Persistent));
-
-    public ValueTask<bool> GetStoragePoolAutostartAsync(StoragePoolRef pool, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() => _state.FindPool(pool).Autostart));
-
-    public ValueTask SetStoragePoolAutostartAsync(StoragePoolRef pool, bool autostart, CancellationToken cancellationToken)
-    {
-        _state.Mutate(_ => _state.FindPool(pool).Autostart = autostart);
-        return Done();
-    }
-
-    public ValueTask StartStoragePoolAsync(StoragePoolRef pool, uint flags, CancellationToken cancellationToken)
-    {
-        _state.Mutate(events =>
-        {
-            var p = _state.FindPool(pool);
-            if (p.Active)
-            {
-                throw TestState.Invalid(VirtErrorDomain.Test, $"storage pool '{p.Name}' is already active");
-            }
-
-            p.Active = true;
-            events.Add(new StoragePoolLifecycleDriverEvent(p.Ref, StoragePoolLifecycleEvent.Started, 0));
-            return 0;
-        });
-        return Done();
-    }
-
-    public ValueTask<StoragePoolRef> CreateStoragePoolAsync(string xml, uint flags, CancellationToken cancellationToken)
-    {
-        var parsed = ParsePool(LibvirtXml.Parse(xml, "pool_definition"));
-        return ValueTask.FromResult(_state.Mutate(events =>
-        {
-            CheckPoolDuplicate(parsed);
-            parsed.Active = true;
-            parsed.Persistent = false;
-            _state.Pools.Add(parsed);
-            events.Add(new StoragePoolLifecycleDriverEvent(parsed.Ref, StoragePoolLifecycleEvent.Started, 0));
-            return parsed.Ref;
-        }));
-    }
-
-    public ValueTask<StoragePoolRef> DefineStoragePoolAsync(string xml, uint flags, CancellationToken cancellationToken)
-    {
-        var parsed = ParsePool(LibvirtXml.Parse(xml, "pool_definition"));
-        return ValueTask.FromResult(_state.Mutate(events =>
-        {
-            CheckPoolDuplicate(parsed);
-            _state.Pools.Add(parsed);
-            events.Add(new StoragePoolLifecycleDriverEvent(parsed.Ref, StoragePoolLifecycleEvent.Defined, 0));
-            return parsed.Ref;
-        }));
-    }
-
-    private void CheckPoolDuplicate(TestPool parsed)
-    {
-        var clash = _state.Pools.FirstOrDefault(p => p.Name == parsed.Name || p.Uuid == parsed.Uuid);
-        if (clash is not null)
-        {
-            var detail = $"pool '{clash.Name}' already exists with uuid {clash.Uuid}";
-            throw DriverErrors.Create(VirtErrorCode.OperationFailed, VirtErrorDomain.Storage, "operation failed: " + detail, "operation failed: %s", detail);
-        }
-    }
-
-    public ValueTask DestroyStoragePoolAsync(StoragePoolRef pool, CancellationToken cancellationToken)
-    {
-        _state.Mutate(events =>
-        {
-            var p = _state.FindPool(pool);
-            if (!p.Active)
-            {
-                throw TestState.Invalid(VirtErrorDomain.Test, $"storage pool '{p.Name}' is not active");
-            }
-
-            p.Active = false;
-            events.Add(new StoragePoolLifecycleDriverEvent(p.Ref, StoragePoolLifecycleEvent.Stopped, 0));
-            if (!p.Persistent)
-            {
-                _state.Pools.Remove(p);
-            }
-
-            return 0;
-        });
-        return Done();
-    }
-
-    public ValueTask UndefineStoragePoolAsync(StoragePoolRef pool, CancellationToken cancellationToken)
-    {
-        _state.Mutate(events =>
-        {
-            var p = _state.FindPool(pool);
-            if (p.Active)
-            {
-                throw TestState.Invalid(VirtErrorDomain.Test, $"storage pool '{p.Name}' is still active");
-            }
-
-            _state.Pools.Remove(p);
-            events.Add(new StoragePoolLifecycleDriverEvent(p.Ref, StoragePoolLifecycleEvent.Undefined, 0));
-            return 0;
-        });
-        return Done();
-    }
-
-    public ValueTask<IReadOnlyList<StorageVolRef>> ListStorageVolumesAsync(StoragePoolRef pool, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<IReadOnlyList<StorageVolRef>>(_state.Read(() =>
-        {
-            _state.FindPool(pool);
-            return Array.Empty<StorageVolRef>();
-        }));
-
-    internal static TestPool ParsePool(XElement root)
-    {
-        var name = ((string?)root.Element("name"))?.Trim();
-        if (root.Name.LocalName != "pool" || string.IsNullOrEmpty(name))
-        {
-            throw DriverErrors.Create(VirtErrorCode.XmlError, VirtErrorDomain.Storage, "XML error: missing pool source name element",
-                "XML error: %s", "missing pool source name element");
-        }
-
-        var uuid = XdrUuid.TryParse((string?)root.Element("uuid"), out var u) ? u : NewUuid();
-        var capacity = LibvirtXml.ParseKiB(root.Element("capacity"), 100UL * 1024 * 1024) * 1024;
-        return new TestPool
-        {
-            Name = name,
-            Uuid = uuid,
-            Capacity = capacity,
-            Allocation = 0,
-            Available = capacity,
+            Bridge = (string?)root.Element("bridge")?.Attribute("name"),
             Xml = new XElement(root),
         };
     }
 
-    private static string FormatPool(TestPool p)
+    /// <summary>Prints a network in libvirt's element order, with the defaults libvirt fills in.</summary>
+    private static string FormatNetwork(TestNetwork n)
     {
+        var xml = n.Xml;
         var b = new StringBuilder();
-        b.Append("<pool type='").Append((string?)p.Xml.Attribute("type") ?? "dir").Append("'>\n");
-        b.Append("  <name>").Append(LibvirtXml.Escape(p.Name, false)).Append("</name>\n");
-        b.Append("  <uuid>").Append(p.Uuid.ToString()).Append("</uuid>\n");
-        b.Append("  <capacity unit='bytes'>").Append(p.Capacity.ToString(CultureInfo.InvariantCulture)).Append("</capacity>\n");
-        b.Append("  <allocation unit='bytes'>").Append(p.Allocation.ToString(CultureInfo.InvariantCulture)).Append("</allocation>\n");
-        b.Append("  <available unit='bytes'>").Append(p.Available.ToString(CultureInfo.InvariantCulture)).Append("</available>\n");
-        b.Append("  <source>\n");
-        foreach (var child in p.Xml.Element("source")?.Elements() ?? [])
+        b.Append("<network>\n");
+        b.Append("  <name>").Append(LibvirtXml.Escape(n.Name, false)).Append("</name>\n");
+        b.Append("  <uuid>").Append(n.Uuid.ToString()).Append("</uuid>\n");
+        var forward = xml.Element("forward");
+        var mode = (string?)forward?.Attribute("mode") ?? (forward is null ? null : "nat");
+        if (forward is not null)
         {
-            LibvirtXml.Format(b, child, 4);
+            var copy = new XElement(forward);
+            copy.SetAttributeValue("mode", null);
+            copy.ReplaceAttributes(new XAttribute("mode", mode!), copy.Attributes());
+            LibvirtXml.Format(b, copy, 2);
         }
 
-        b.Append("  </source>\n");
-        b.Append("  <target>\n");
-        foreach (var child in p.Xml.Element("target")?.Elements() ?? [])
+        var bridge = xml.Element("bridge");
+        if (mode is null or "nat" or "route" or "open")
         {
-            LibvirtXml.Format(b, child, 4);
+            // Networks with a host bridge always show its spanning-tree settings.
+            b.Append("  <bridge");
+            if (bridge?.Attribute("name") is { } bridgeName)
+            {
+                b.Append(" name='").Append(LibvirtXml.Escape(bridgeName.Value, true)).Append('\'');
+            }
+
+            b.Append(" stp='").Append((string?)bridge?.Attribute("stp") ?? "on").Append('\'');
+            b.Append(" delay='").Append((string?)bridge?.Attribute("delay") ?? "0").Append("'/>\n");
+        }
+        else if (bridge is not null)
+        {
+            LibvirtXml.Format(b, bridge, 2);
         }
 
-        b.Append("  </target>\n");
-        b.Append("</pool>\n");
+        foreach (var kind in new[] { "mtu", "mac", "domain", "dns" })
+        {
+            foreach (var element in xml.Elements(kind))
+            {
+                LibvirtXml.Format(b, element, 2);
+            }
+        }
+
+        foreach (var ip in xml.Elements("ip"))
+        {
+            // An address block is always printed open, even when it has nothing inside.
+            var copy = new XElement(ip.Name, ip.Attributes());
+            var text = new StringBuilder();
+            LibvirtXml.Format(text, copy, 2);
+            b.Append(text.ToString().Replace("/>\n", ">\n", StringComparison.Ordinal));
+            foreach (var child in ip.Elements())
+            {
+                LibvirtXml.Format(b, child, 4);
+            }
+
+            b.Append("  </ip>\n");
+        }
+
+        foreach (var route in xml.Elements("route"))
+        {
+            LibvirtXml.Format(b, route, 2);
+        }
+
+        b.Append("</network>\n");
         return b.ToString();
     }
 }

@@ -41,19 +41,22 @@ internal sealed partial class TestConnection : IDriverConnection
 
     public ValueTask<NodeInfo> GetNodeInfoAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_state.Read(() => _state.Node));
 
-    public ValueTask<ulong> GetFreeMemoryAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_state.Read(() => _state.Node.MemoryKiB));
+    // NODE_GET_FREE_MEMORY is in bytes: the free KiB of every cell.
+    public ValueTask<ulong> GetFreeMemoryAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_state.Read(() => _state.Cells.Aggregate(0UL, (sum, cell) => sum + cell.FreeKiB)));
 
-    public ValueTask<IReadOnlyList<ulong>> GetCellsFreeMemoryAsync(int startCell, int maxCells, CancellationToken cancellationToken)
-    {
-        // Two NUMA cells of 2 GiB and 4 GiB, as libvirt's default test node has.
-        ulong[] cells = [2097152, 4194304];
-        if (startCell < 0 || startCell >= cells.Length)
+    // libvirt's test driver answers with each cell's total memory, not its free memory.
+    public ValueTask<IReadOnlyList<ulong>> GetCellsFreeMemoryAsync(int startCell, int maxCells, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<ulong>>(_state.Read(() =>
         {
-            throw TestState.InvalidArg($"Range exceeds available cells");
-        }
+            var cells = _state.Cells;
+            if (startCell < 0 || startCell >= cells.Count)
+            {
+                throw TestState.InvalidArg("Range exceeds available cells");
+            }
 
-        return ValueTask.FromResult<IReadOnlyList<ulong>>(cells.Skip(startCell).Take(Math.Max(0, maxCells)).ToArray());
-    }
+            return cells.Skip(startCell).Take(Math.Max(0, maxCells)).Select(c => c.MemoryKiB).ToArray();
+        }));
 
     public ValueTask<(string Model, string Doi)> GetSecurityModelAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult(("testSecurity", string.Empty));
