@@ -7,11 +7,13 @@ namespace Virtwire.Drivers.Test;
 /// <summary>
 /// The state of one test hypervisor: domains, networks, pools, and who listens for events.
 /// <c>test:///default</c> connections share one instance; a custom node file gets its own.
-/// One lock guards everything; events are raised after it is released.
+/// One lock guards everything; events are delivered in order after it is released.
 /// </summary>
 internal sealed class TestState
 {
     private readonly List<Action<DriverEvent>> _listeners = [];
+    private readonly Queue<DriverEvent> _pending = new();
+    private bool _draining;
 
     public object Gate { get; } = new();
 
@@ -38,35 +40,77 @@ internal sealed class TestState
         return new Subscription(this, listener);
     }
 
-    public void Raise(IEnumerable<DriverEvent> events)
-    {
-        Action<DriverEvent>[] listeners;
-        lock (_listeners)
-        {
-            listeners = [.. _listeners];
-        }
-
-        foreach (var e in events)
-        {
-            foreach (var listener in listeners)
-            {
-                listener(e);
-            }
-        }
-    }
-
-    /// <summary>Runs <paramref name="action"/> under the lock, then raises the events it produced.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> under the lock and queues the events it produced in that order;
+    /// after the lock is released, one caller at a time delivers the queue, so every listener sees
+    /// events in the order the changes happened and no listener runs under the state lock.
+    /// </summary>
     public T Mutate<T>(Func<List<DriverEvent>, T> action)
     {
         var events = new List<DriverEvent>();
         T result;
+        bool drain;
         lock (Gate)
         {
             result = action(events);
+            foreach (var e in events)
+            {
+                _pending.Enqueue(e);
+            }
+
+            drain = !_draining && _pending.Count > 0;
+            _draining |= drain;
         }
 
-        Raise(events);
+        if (drain)
+        {
+            Drain();
+        }
+
         return result;
+    }
+
+    private void Drain()
+    {
+        var completed = false;
+        try
+        {
+            while (true)
+            {
+                DriverEvent next;
+                lock (Gate)
+                {
+                    if (!_pending.TryDequeue(out next!))
+                    {
+                        _draining = false;
+                        completed = true;
+                        return;
+                    }
+                }
+
+                Action<DriverEvent>[] listeners;
+                lock (_listeners)
+                {
+                    listeners = [.. _listeners];
+                }
+
+                foreach (var listener in listeners)
+                {
+                    listener(next);
+                }
+            }
+        }
+        finally
+        {
+            if (!completed)
+            {
+                // A listener threw: leave what is queued to the next change's delivery.
+                lock (Gate)
+                {
+                    _draining = false;
+                }
+            }
+        }
     }
 
     public T Read<T>(Func<T> action)

@@ -55,4 +55,33 @@ public sealed class ConcurrencyTests
         }, Ct)));
         Assert.Single(results, r => r);
     }
+
+    [Fact]
+    public async Task ParallelChanges_EachDomainsEventsInOrder()
+    {
+        var driver = new TestDriver();
+        await using var watcher = await OpenDefaultAsync(driver);
+        using var log = new EventLog(watcher);
+        var connections = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => OpenDefaultAsync(driver)));
+        await Task.WhenAll(connections.Select((c, i) => Task.Run(async () =>
+        {
+            for (var j = 0; j < 20; j++)
+            {
+                var d = await c.CreateDomainAsync(Minimal($"o{i}-{j}"), DomainCreateFlags.None, Ct);
+                await c.SuspendDomainAsync(d, Ct);
+                await c.ResumeDomainAsync(d, Ct);
+                await c.DestroyDomainAsync(d, DomainDestroyFlags.None, Ct);
+            }
+        }, Ct)));
+
+        var perDomain = log.Events.OfType<DomainLifecycleDriverEvent>().GroupBy(e => e.Domain.Name).ToList();
+        Assert.Equal(80, perDomain.Count);
+        Assert.All(perDomain, g => Assert.Equal(
+            [DomainLifecycleEvent.Started, DomainLifecycleEvent.Suspended, DomainLifecycleEvent.Resumed, DomainLifecycleEvent.Stopped],
+            g.Select(e => e.Event)));
+        foreach (var c in connections)
+        {
+            await c.DisposeAsync();
+        }
+    }
 }
