@@ -101,7 +101,7 @@ public sealed class RemoteServerTests
         await watch.ConnectOpenAsync(new ConnectOpenArgs { Name = "test:///default" }, ct);
         await act.ConnectOpenAsync(new ConnectOpenArgs { Name = "test:///default" }, ct);
         await watch.ConnectDomainEventRegisterAsync(ct);
-        var other = (await act.DomainDefineXmlAsync(new StringArgs { Value = "<domain type='test'><name>other</name><memory>1024</memory></domain>" }, ct)).Dom;
+        var other = (await act.DomainDefineXmlAsync(new StringArgs { Value = "<domain type='test'><name>other</name><memory>1024</memory><os><type>hvm</type></os></domain>" }, ct)).Dom;
         var test = (await watch.DomainLookupByNameAsync(new StringArgs { Value = "test" }, ct)).Dom;
         var filtered = (await watch.ConnectDomainEventCallbackRegisterAnyAsync(
             new ConnectDomainEventCallbackRegisterAnyArgs { EventId = (int)DomainEventId.Lifecycle, Dom = test }, ct)).Value;
