@@ -156,6 +156,11 @@ internal sealed partial class TestConnection
 
     public ValueTask<string> GetDomainMetadataAsync(DomainRef domain, DomainMetadataType type, string? uri, uint flags, CancellationToken cancellationToken)
     {
+        if (type == DomainMetadataType.Element && uri is null)
+        {
+            throw ApiArgumentNull("uri", "virDomainGetMetadata");
+        }
+
         TestState.CheckFlags(flags, 0x3, "testDomainGetMetadata");
         return ValueTask.FromResult(_state.Read(() =>
         {
@@ -182,12 +187,30 @@ internal sealed partial class TestConnection
             element.Attributes().Where(a => !a.IsNamespaceDeclaration).Select(a => new XAttribute(a.Name.LocalName, a.Value)),
             element.Nodes().Select(n => n is XElement child ? StripNamespace(child) : n));
 
+    /// <summary>The public API's check for a required argument, which libvirt makes before any driver runs.</summary>
+    private static RpcRemoteException ApiArgumentNull(string argument, string function) =>
+        new(RemoteError.Create(VirtErrorCode.InvalidArg, VirtErrorDomain.Domain, $"{argument} in {function} must not be NULL", function, argument) with
+        {
+            Int1 = 0,
+            Int2 = 0,
+        });
+
     private static RpcRemoteException InvalidMetadataType(DomainMetadataType type) =>
         DriverErrors.Create(VirtErrorCode.InvalidArg, VirtErrorDomain.Domain, $"invalid argument: unknown metadata type '{(int)type}'",
             "invalid argument: %s", $"unknown metadata type '{(int)type}'");
 
     public ValueTask SetDomainMetadataAsync(DomainRef domain, DomainMetadataType type, string? metadata, string? key, string? uri, uint flags, CancellationToken cancellationToken)
     {
+        if (type == DomainMetadataType.Element && uri is null)
+        {
+            throw ApiArgumentNull("uri", "virDomainSetMetadata");
+        }
+
+        if (type == DomainMetadataType.Element && !string.IsNullOrEmpty(metadata) && key is null)
+        {
+            throw ApiArgumentNull("key", "virDomainSetMetadata");
+        }
+
         TestState.CheckFlags(flags, 0x3, "testDomainSetMetadata");
         XElement? element = null;
         if (type == DomainMetadataType.Element && !string.IsNullOrEmpty(metadata))
@@ -196,7 +219,7 @@ internal sealed partial class TestConnection
             var parsed = LibvirtXml.Parse(metadata, "(metadata_xml)", VirtErrorDomain.Domain);
             XNamespace ns = uri ?? string.Empty;
             element = Rename(parsed, ns);
-            element.Add(new XAttribute(XNamespace.Xmlns + (key ?? "m"), ns.NamespaceName));
+            element.Add(new XAttribute(XNamespace.Xmlns + key!, ns.NamespaceName));
         }
 
         _state.Mutate(events =>

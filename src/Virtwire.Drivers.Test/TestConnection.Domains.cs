@@ -73,7 +73,7 @@ internal sealed partial class TestConnection
 
     public ValueTask<string> GetDomainXmlAsync(DomainRef domain, DomainXmlFlags flags, CancellationToken cancellationToken)
     {
-        TestState.CheckFlags((uint)flags, 0x7, "testDomainGetXMLDesc");
+        TestState.CheckFlags((uint)flags, (uint)(DomainXmlFlags.Secure | DomainXmlFlags.Inactive | DomainXmlFlags.Migratable), "testDomainGetXMLDesc");
         return ValueTask.FromResult(_state.Read(() =>
         {
             var d = _state.FindDomain(domain);

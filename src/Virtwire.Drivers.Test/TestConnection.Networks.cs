@@ -31,7 +31,7 @@ internal sealed partial class TestConnection
 
     public ValueTask<string> GetNetworkXmlAsync(NetworkRef network, uint flags, CancellationToken cancellationToken)
     {
-        TestState.CheckFlags(flags, 1, "testNetworkGetXMLDesc");
+        TestState.CheckFlags(flags, 0, "testNetworkGetXMLDesc");
         return ValueTask.FromResult(_state.Read(() => FormatNetwork(_state.FindNetwork(network))));
     }
 

@@ -251,10 +251,27 @@ public sealed class DefineTests
               <memory unit='KiB'>8388608</memory>
             """, await c.GetDomainXmlAsync(test, DomainXmlFlags.None, Ct), StringComparison.Ordinal);
 
+        await c.SetDomainMetadataAsync(test, DomainMetadataType.Element, "<a><b c='1'>t</b></a>", "k", "http://x/", 0, Ct);
+        Assert.Equal("<a>\n  <b c=\"1\">t</b>\n</a>", await c.GetDomainMetadataAsync(test, DomainMetadataType.Element, "http://x/", 0, Ct));
+        Assert.Contains("""
+              <metadata>
+                <k:a xmlns:k="http://x/">
+                  <k:b c="1">t</k:b>
+                </k:a>
+              </metadata>
+            """, await c.GetDomainXmlAsync(test, DomainXmlFlags.None, Ct), StringComparison.Ordinal);
+        await DriverAssert.FailsAsync(() => c.SetDomainMetadataAsync(test, DomainMetadataType.Element, "<a/>", null, "http://y/", 0, Ct),
+            VirtErrorCode.InvalidArg, VirtErrorDomain.Domain, "key in virDomainSetMetadata must not be NULL");
+        await DriverAssert.FailsAsync(() => c.GetDomainXmlAsync(test, DomainXmlFlags.UpdateCpu, Ct), VirtErrorCode.InvalidArg, VirtErrorDomain.Test,
+            "unsupported flags (0x4) in function testDomainGetXMLDesc");
+
         // "Current" on a running domain is the live definition only.
         await DriverAssert.FailsAsync(() => c.GetDomainMetadataAsync(test, DomainMetadataType.Title, null, (uint)DomainModificationImpact.Config, Ct),
             VirtErrorCode.NoDomainMetadata, VirtErrorDomain.Domain, "metadata not found: Requested metadata element is not present");
         await c.SetDomainMetadataAsync(test, DomainMetadataType.Title, "", null, null, 0, Ct);
+        var tq = await c.CreateDomainAsync(LifecycleTests.Minimal("tq"), DomainCreateFlags.None, Ct);
+        await DriverAssert.FailsAsync(() => c.SetDomainMetadataAsync(tq, DomainMetadataType.Description, "x", null, null, (uint)DomainModificationImpact.Config, Ct),
+            VirtErrorCode.OperationInvalid, VirtErrorDomain.Domain, "Requested operation is not valid: transient domains do not have any persistent config");
         await DriverAssert.FailsAsync(() => c.GetDomainMetadataAsync(test, DomainMetadataType.Title, null, 0, Ct), VirtErrorCode.NoDomainMetadata,
             VirtErrorDomain.Domain, "metadata not found: Requested metadata element is not present");
     }
