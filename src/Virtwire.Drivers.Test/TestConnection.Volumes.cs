@@ -33,10 +33,10 @@ internal sealed partial class TestConnection
         }));
 
     public ValueTask<StorageVolRef> LookupStorageVolByKeyAsync(string key, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() => FindVolume(v => v.Key == key) ?? throw NoVolume($"no storage vol with matching key {key}")));
+        ValueTask.FromResult(_state.Read(() => FindVolume(v => v.Key == key) ?? throw NoVolume($"no storage vol with matching key '{key}'")));
 
     public ValueTask<StorageVolRef> LookupStorageVolByPathAsync(string path, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_state.Read(() => FindVolume(v => v.Path == path) ?? throw NoVolume($"no storage vol with matching path {path}")));
+        ValueTask.FromResult(_state.Read(() => FindVolume(v => v.Path == path) ?? throw NoVolume($"no storage vol with matching path '{path}'")));
 
     private StorageVolRef? FindVolume(Func<TestVolume, bool> match)
     {

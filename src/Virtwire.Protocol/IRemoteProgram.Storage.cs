@@ -62,6 +62,12 @@ public partial interface IRemoteProgram
     [RpcProcedure(95, Priority = RpcPriority.High, ReadOnly = true)]
     StorageVolRet StorageVolLookupByName(StorageVolLookupByNameArgs args);
 
+    [RpcProcedure(96, Priority = RpcPriority.High, ReadOnly = true)]
+    StorageVolRet StorageVolLookupByKey(StringArgs args);
+
+    [RpcProcedure(97, Priority = RpcPriority.High, ReadOnly = true)]
+    StorageVolRet StorageVolLookupByPath(StringArgs args);
+
     [RpcProcedure(98, Priority = RpcPriority.High, ReadOnly = true)]
     StorageVolGetInfoRet StorageVolGetInfo(StorageVolArgs args);
 

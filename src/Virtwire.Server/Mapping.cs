@@ -21,6 +21,8 @@ internal static class Mapping
 
     public static RemoteStorageVol ToWire(this StorageVolRef vol) => new() { Pool = vol.Pool, Name = vol.Name, Key = vol.Key };
 
+    public static StorageVolRef ToDriver(this RemoteStorageVol vol) => new(vol.Pool, vol.Name, vol.Key);
+
     /// <summary>A C string as libvirt sends it in a <c>char&lt;&gt;</c> array: bytes plus the trailing NUL.</summary>
     public static byte[] CString(string value)
     {

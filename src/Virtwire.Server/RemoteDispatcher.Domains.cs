@@ -102,18 +102,9 @@ internal sealed partial class RemoteDispatcher
     public override async ValueTask DomainSetMemoryAsync(ClientSession context, DomainSetMemoryArgs args, CancellationToken cancellationToken) =>
         await D(context).SetDomainMemoryAsync(args.Dom.ToDriver(), args.Memory, DomainModificationImpact.Live, cancellationToken).ConfigureAwait(false);
 
-    public override async ValueTask DomainSetMemoryFlagsAsync(ClientSession context, DomainSetMemoryFlagsArgs args, CancellationToken cancellationToken)
-    {
-        // VIR_DOMAIN_MEM_MAXIMUM (4) turns "set memory" into "set maximum memory" (virsh setmaxmem uses it).
-        const uint Maximum = 4;
-        if ((args.Flags & Maximum) != 0)
-        {
-            await D(context).SetDomainMaxMemoryAsync(args.Dom.ToDriver(), args.Memory, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
+    // The driver takes the flags as they are: live/config impact plus VIR_DOMAIN_MEM_MAXIMUM (4), which virsh setmaxmem uses.
+    public override async ValueTask DomainSetMemoryFlagsAsync(ClientSession context, DomainSetMemoryFlagsArgs args, CancellationToken cancellationToken) =>
         await D(context).SetDomainMemoryAsync(args.Dom.ToDriver(), args.Memory, (DomainModificationImpact)args.Flags, cancellationToken).ConfigureAwait(false);
-    }
 
     public override async ValueTask DomainSetMaxMemoryAsync(ClientSession context, DomainSetMemoryArgs args, CancellationToken cancellationToken) =>
         await D(context).SetDomainMaxMemoryAsync(args.Dom.ToDriver(), args.Memory, cancellationToken).ConfigureAwait(false);

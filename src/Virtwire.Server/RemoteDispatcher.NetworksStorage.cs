@@ -130,4 +130,31 @@ internal sealed partial class RemoteDispatcher
         var vols = await D(context).ListStorageVolumesAsync(args.Pool.ToDriver(), cancellationToken).ConfigureAwait(false);
         return new StorageVolListRet { Vols = args.NeedResults != 0 ? vols.Select(v => v.ToWire()).ToArray() : [], Count = (uint)vols.Count };
     }
+
+    public override async ValueTask StoragePoolBuildAsync(ClientSession context, StoragePoolFlagsArgs args, CancellationToken cancellationToken) =>
+        await D(context).BuildStoragePoolAsync(args.Pool.ToDriver(), args.Flags, cancellationToken).ConfigureAwait(false);
+
+    public override async ValueTask StoragePoolDeleteAsync(ClientSession context, StoragePoolFlagsArgs args, CancellationToken cancellationToken) =>
+        await D(context).DeleteStoragePoolAsync(args.Pool.ToDriver(), args.Flags, cancellationToken).ConfigureAwait(false);
+
+    public override async ValueTask StoragePoolRefreshAsync(ClientSession context, StoragePoolFlagsArgs args, CancellationToken cancellationToken) =>
+        await D(context).RefreshStoragePoolAsync(args.Pool.ToDriver(), args.Flags, cancellationToken).ConfigureAwait(false);
+
+    public override async ValueTask<StorageVolRet> StorageVolLookupByNameAsync(ClientSession context, StorageVolLookupByNameArgs args, CancellationToken cancellationToken) =>
+        new() { Vol = (await D(context).LookupStorageVolByNameAsync(args.Pool.ToDriver(), args.Name, cancellationToken).ConfigureAwait(false)).ToWire() };
+
+    public override async ValueTask<StorageVolRet> StorageVolLookupByKeyAsync(ClientSession context, StringArgs args, CancellationToken cancellationToken) =>
+        new() { Vol = (await D(context).LookupStorageVolByKeyAsync(args.Value, cancellationToken).ConfigureAwait(false)).ToWire() };
+
+    public override async ValueTask<StorageVolRet> StorageVolLookupByPathAsync(ClientSession context, StringArgs args, CancellationToken cancellationToken) =>
+        new() { Vol = (await D(context).LookupStorageVolByPathAsync(args.Value, cancellationToken).ConfigureAwait(false)).ToWire() };
+
+    public override async ValueTask<StorageVolGetInfoRet> StorageVolGetInfoAsync(ClientSession context, StorageVolArgs args, CancellationToken cancellationToken)
+    {
+        var info = await D(context).GetStorageVolInfoAsync(args.Vol.ToDriver(), cancellationToken).ConfigureAwait(false);
+        return new StorageVolGetInfoRet { Type = (byte)info.Type, Capacity = info.Capacity, Allocation = info.Allocation };
+    }
+
+    public override async ValueTask<StringRet> StorageVolGetXmlDescAsync(ClientSession context, StorageVolFlagsArgs args, CancellationToken cancellationToken) =>
+        Str(await D(context).GetStorageVolXmlAsync(args.Vol.ToDriver(), args.Flags, cancellationToken).ConfigureAwait(false));
 }

@@ -48,6 +48,10 @@ public sealed class VirshDifferentialTests(DaemonPair pair)
         { "networks", "net-list; net-list --all; net-info default; net-dumpxml default; net-uuid default; net-name dd8fe884-6c02-601e-7551-cca97df1c5df; net-start default; net-destroy default; net-list --all; net-info default; net-start default; net-list --all; net-autostart default; net-list --autostart" },
         { "pools", "pool-list; pool-list --all --details; pool-info default-pool; pool-dumpxml default-pool; pool-uuid default-pool; pool-destroy default-pool; pool-destroy default-pool; pool-list --all; pool-start default-pool; pool-info default-pool; pool-autostart default-pool; pool-list --autostart" },
         { "host", "nodeinfo; hostname; version; uri; freecell --all; nodememstats; capabilities; sysinfo" },
+        { "live and config", "setvcpus test 1; vcpucount test; setvcpus test 4 --maximum --config; vcpucount test; setvcpus test 9; setmem test 512 --config; setmaxmem test 4000000 --config; setmaxmem test 4000000; dominfo test; dumpxml --inactive test; destroy test; dominfo test; setmem test 1000; start test; vcpucount test" },
+        { "metadata", "desc test; desc test --title --live 'Hello'; desc test --title; desc test --config; desc test --new-desc 'Some & text'; desc test; metadata test http://x/ --key k --set '<a><b c=\"1\">t</b></a>'; metadata test http://x/; dumpxml test; desc test --config --title" },
+        { "paused shutdown", "suspend test; shutdown test; domstate --reason test; start test; suspend test; reset test; domstate --reason test; reboot test; domstate --reason test; start --paused test" },
+        { "pool build", "pool-build default-pool; pool-destroy default-pool; pool-build default-pool; pool-delete default-pool; pool-refresh default-pool; vol-list default-pool; pool-start default-pool; pool-refresh default-pool; vol-list default-pool; vol-info nosuch --pool default-pool" },
     };
 
     [Theory]
@@ -74,6 +78,43 @@ public sealed class VirshDifferentialTests(DaemonPair pair)
             $"create {transient}", "list --all", "dominfo vw-transient", $"create {transient}", "undefine vw-transient", "destroy vw-transient",
             "list --all", $"define {persistent}", "start vw-persistent", "list --all", "undefine vw-persistent", "list --all");
         await AssertSameAsync(libvirtd, virtwired, commands, "define/undefine");
+    }
+
+    [Fact]
+    public async Task DefinedObjects_NetworksPoolsInterfaces_PrintTheSame()
+    {
+        var (libvirtd, virtwired) = pair.Require();
+        var dir = Directory.CreateTempSubdirectory("vw-xml-").FullName;
+        var ct = TestContext.Current.CancellationToken;
+        async Task<string> Write(string name, string xml)
+        {
+            var path = Path.Combine(dir, name);
+            await File.WriteAllTextAsync(path, xml, ct);
+            return path;
+        }
+
+        var guest = await Write("guest.xml", """
+            <domain type='test'><name>vw-nics</name><uuid>0b3b5c2e-8b54-4a9c-9d2f-3f3c2f1d0a03</uuid><memory>65536</memory>
+            <os><type arch='x86_64'>hvm</type></os><features><acpi/></features><on_poweroff>restart</on_poweroff><on_reboot>destroy</on_reboot>
+            <devices><interface type='bridge'><mac address='52:54:00:00:00:01'/><source bridge='br0'/><model type='virtio'/></interface>
+            <interface type='network'><mac address='52:54:00:00:00:02'/><source network='default'/><target dev='testnet0'/></interface></devices></domain>
+            """);
+        var network = await Write("net.xml", """
+            <network><name>vw-net</name><uuid>0b3b5c2e-8b54-4a9c-9d2f-3f3c2f1d0a04</uuid><bridge name='br5'/><forward mode='nat'/>
+            <ip address='10.0.0.1' netmask='255.255.255.0'/></network>
+            """);
+        var pool = await Write("pool.xml", """
+            <pool type='dir'><name>vw-pool</name><uuid>0b3b5c2e-8b54-4a9c-9d2f-3f3c2f1d0a05</uuid><target><path>/vw</path></target></pool>
+            """);
+        var badPool = await Write("badpool.xml", "<pool type='dir'><name>q</name></pool>");
+        var commands = string.Join("; ",
+            $"define {guest}", "dumpxml vw-nics", "start vw-nics", "shutdown vw-nics", "domstate --reason vw-nics", "reboot vw-nics",
+            "domstate --reason vw-nics", "list --all",
+            $"net-define {network}", "net-dumpxml vw-net", "net-info vw-net", "net-start vw-net", "net-undefine vw-net", "net-autostart vw-net",
+            "net-list --all --autostart", "net-destroy vw-net", "net-destroy vw-net", "net-undefine vw-net", "net-list --all",
+            $"pool-define {pool}", "pool-info vw-pool", "pool-dumpxml vw-pool", "pool-start vw-pool", "pool-start vw-pool", "pool-undefine vw-pool",
+            "pool-list --all --details", "pool-destroy vw-pool", "pool-undefine vw-pool", $"pool-define {badPool}", "pool-list --all");
+        await AssertSameAsync(libvirtd, virtwired, commands, "defined objects");
     }
 
     [Fact]
