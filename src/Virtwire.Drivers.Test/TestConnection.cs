@@ -41,7 +41,7 @@ internal sealed partial class TestConnection : IDriverConnection
 
     public ValueTask<NodeInfo> GetNodeInfoAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_state.Read(() => _state.Node));
 
-    // NODE_GET_FREE_MEMORY is in bytes: the free KiB of every cell.
+    // NODE_GET_FREE_MEMORY means bytes, but libvirt's test driver answers the sum of the cells' free KiB; so do we.
     public ValueTask<ulong> GetFreeMemoryAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult(_state.Read(() => _state.Cells.Aggregate(0UL, (sum, cell) => sum + cell.FreeKiB)));
 
