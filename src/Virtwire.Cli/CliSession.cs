@@ -18,6 +18,12 @@ internal sealed class CliSession(TextWriter output, TextWriter error) : IAsyncDi
 
     public TextWriter Error { get; } = error;
 
+    /// <summary>Raw input for interactive commands (console): standard input unless a test supplies its own.</summary>
+    public Stream? Input { get; set; }
+
+    /// <summary>Raw output for interactive commands; null writes through <see cref="Out"/> as UTF-8.</summary>
+    public Stream? RawOutput { get; set; }
+
     public string? Uri { get; set; }
 
     public bool ReadOnly { get; set; }

@@ -42,6 +42,7 @@ internal static class DomainCommands
         yield return Autostart(s);
         yield return SetMem(s);
         yield return DomStats(s);
+        yield return ConsoleCommand.Create(s);
     }
 
     private static Command Simple(CliSession s, string name, string description, Action<VirtDomain> body)

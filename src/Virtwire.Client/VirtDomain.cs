@@ -122,6 +122,31 @@ public sealed class VirtDomain
     public async ValueTask RebootAsync(CancellationToken cancellationToken = default) =>
         await R.DomainRebootAsync(Flags(0), cancellationToken).ConfigureAwait(false);
 
+    /// <summary>
+    /// Opens the domain's console (<paramref name="device"/> null: the first serial console; else e.g. "serial0")
+    /// as a stream: what the guest prints is read from it, what is written goes to the guest.
+    /// <see cref="DomainConsoleFlags.Force"/> takes the console from another session holding it.
+    /// </summary>
+    public async ValueTask<VirtStream> OpenConsoleAsync(string? device = null, DomainConsoleFlags flags = DomainConsoleFlags.None,
+        CancellationToken cancellationToken = default)
+    {
+        var args = new DomainOpenConsoleArgs { Dom = Handle, DevName = device, Flags = (uint)flags };
+        try
+        {
+            var stream = await _connection.Rpc.OpenStreamAsync(RemoteProgram.Program, RemoteProgram.Version, RemoteProgram.Numbers.DomainOpenConsole, args,
+                cancellationToken).ConfigureAwait(false);
+            return new VirtStream(stream);
+        }
+        catch (Virtwire.Rpc.RpcRemoteException ex)
+        {
+            throw VirtException.FromRemote(ex);
+        }
+        catch (Virtwire.Rpc.RpcConnectionException ex)
+        {
+            throw new VirtConnectionException(ex.Message, ex, ex.IsTransient);
+        }
+    }
+
     public async ValueTask SuspendAsync(CancellationToken cancellationToken = default) =>
         await R.DomainSuspendAsync(Args, cancellationToken).ConfigureAwait(false);
 

@@ -1,3 +1,4 @@
+using Virtwire.Drivers.Qemu;
 using Virtwire.Rpc;
 
 namespace Virtwire.Daemon;
@@ -45,6 +46,9 @@ internal sealed record DaemonSettings
 
     public IReadOnlyList<string> TlsAllowedDnList { get; init; } = [];
 
+    /// <summary>The QEMU driver's directories: under <c>qemu_root</c> when set, else the system or per-user defaults.</summary>
+    public required QemuDriverOptions Qemu { get; init; }
+
     /// <summary>Builds settings from a config file (or none: the embedded default).</summary>
     public static DaemonSettings From(DaemonConfig? config, bool listen, Action<string> warn)
     {
@@ -54,6 +58,7 @@ internal sealed record DaemonSettings
             return new DaemonSettings
             {
                 UnixSockDir = Path.GetFullPath("run"),
+                Qemu = QemuDriverOptions.ForRoot(Path.GetFullPath("run")),
                 ListenTcp = listen,
                 ListenAddr = "127.0.0.1",
             };
@@ -99,6 +104,7 @@ internal sealed record DaemonSettings
             ListenAddr = config.GetString("listen_addr", "0.0.0.0"),
             TcpPort = tcpPort,
             UnixSockDir = Path.GetFullPath(config.GetString("unix_sock_dir", DefaultSocketDir())),
+            Qemu = config.GetStringOrNull("qemu_root") is { } qemuRoot ? QemuDriverOptions.ForRoot(Path.GetFullPath(qemuRoot)) : QemuDriverOptions.ForUser(),
             UnixSockGroup = config.GetStringOrNull("unix_sock_group"),
             UnixSockRoPerms = config.GetPerms("unix_sock_ro_perms", "0777"),
             UnixSockRwPerms = config.GetPerms("unix_sock_rw_perms", "0700"),

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Virtwire.Daemon;
 using Virtwire.Drivers;
+using Virtwire.Drivers.Qemu;
 using Virtwire.Drivers.Test;
 using Virtwire.Server;
 
@@ -44,7 +45,19 @@ catch (Exception ex) when (ex is ConfigException or IOException or UnauthorizedA
     return 1;
 }
 
-var server = new RemoteServer([new TestDriver()], loggerFactory) { MaxWorkers = settings.MaxWorkers };
+await using var qemu = new QemuDriver(settings.Qemu with { LoggerFactory = loggerFactory });
+try
+{
+    // Re-adopt guests a previous daemon left running (even one killed with SIGKILL), then autostart.
+    await qemu.InitializeAsync(CancellationToken.None);
+}
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"virtwired: cannot initialise the QEMU driver: {ex.Message}");
+    return 1;
+}
+
+var server = new RemoteServer([new TestDriver(), qemu], loggerFactory) { MaxWorkers = settings.MaxWorkers };
 await using var listeners = new Listeners(server, settings, loggerFactory);
 try
 {

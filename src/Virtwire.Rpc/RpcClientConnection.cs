@@ -49,6 +49,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     private readonly RpcClientOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<uint, PendingCall> _pending = new();
+    private readonly ConcurrentDictionary<uint, RpcClientStream> _streams = new();
     private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<RpcMessage> _messages;
     private readonly CancellationTokenSource _closing = new();
@@ -122,12 +123,79 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     }
 
     /// <summary>Sends one call and returns its raw reply (header and payload).</summary>
-    public async ValueTask<RpcMessage> CallAsync<TArgs>(uint program, uint version, int procedure, TArgs args, CancellationToken cancellationToken)
+    public ValueTask<RpcMessage> CallAsync<TArgs>(uint program, uint version, int procedure, TArgs args, CancellationToken cancellationToken)
+        where TArgs : IXdrWritable =>
+        CallAsync(program, version, procedure, args, null, cancellationToken);
+
+    /// <summary>
+    /// Calls a procedure that opens a stream (e.g. DOMAIN_OPEN_CONSOLE). The stream is registered before the call
+    /// is sent, so data the server sends right after its reply is never lost; a failed call throws
+    /// <see cref="RpcRemoteException"/> and leaves no stream behind.
+    /// </summary>
+    public async ValueTask<RpcClientStream> OpenStreamAsync<TArgs>(uint program, uint version, int procedure, TArgs args, CancellationToken cancellationToken)
+        where TArgs : IXdrWritable
+    {
+        RpcClientStream? stream = null;
+        RpcMessage reply;
+        try
+        {
+            reply = await CallAsync(program, version, procedure, args, call =>
+            {
+                stream = new RpcClientStream(this, call, 1024);
+                _streams[call.Serial] = stream;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (stream is not null)
+            {
+                RemoveStream(stream);
+            }
+
+            throw;
+        }
+
+        if (reply.Header.Status == RpcStatus.Error)
+        {
+            RemoveStream(stream!);
+            throw new RpcRemoteException(XdrCodec.Decode<RemoteError>(reply.Payload));
+        }
+
+        if (Volatile.Read(ref _broken) != 0)
+        {
+            stream!.Fail(_failure ?? new RpcConnectionException("the connection is closed"));
+        }
+
+        return stream!;
+    }
+
+    internal void RemoveStream(RpcClientStream stream) => _streams.TryRemove(new KeyValuePair<uint, RpcClientStream>(stream.Serial, stream));
+
+    /// <summary>Queues a packet whose payload is raw bytes (stream data).</summary>
+    internal async ValueTask SendRawAsync(RpcHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        ThrowIfBroken();
+        var frame = new byte[RpcFrameWriter.FrameSize(payload.Length)];
+        RpcFrameWriter.WriteRaw(frame, header, payload.Span);
+        try
+        {
+            await _outgoing.Writer.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            ThrowIfBroken();
+            throw;
+        }
+    }
+
+    private async ValueTask<RpcMessage> CallAsync<TArgs>(uint program, uint version, int procedure, TArgs args, Action<RpcHeader>? beforeSend,
+        CancellationToken cancellationToken)
         where TArgs : IXdrWritable
     {
         ThrowIfBroken();
         var serial = Interlocked.Increment(ref _serial);
         var header = new RpcHeader(program, version, procedure, RpcMessageType.Call, serial, RpcStatus.Ok);
+        beforeSend?.Invoke(header);
         var frame = RpcFrameWriter.ToArray(header, args);
         var deadline = _sweeper is null ? long.MaxValue : _options.TimeProvider.GetTimestamp() + _timeoutTicks;
         var pending = new PendingCall(header, deadline);
@@ -250,7 +318,19 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
                 }
 
                 Interlocked.Exchange(ref _lastReceived, _options.TimeProvider.GetTimestamp());
-                Dispatch(RpcHeader.Read(packet), packet.AsMemory(RpcLimits.HeaderSize));
+                var header = RpcHeader.Read(packet);
+                if (header.Type is RpcMessageType.Stream or RpcMessageType.StreamHole && header.Program != RpcServerConnection.KeepaliveProgram)
+                {
+                    // Stream data waits for room in its stream (backpressure on the socket, as libvirt's client).
+                    if (_streams.TryGetValue(header.Serial, out var stream))
+                    {
+                        await stream.OnPacketAsync(header, packet[RpcLimits.HeaderSize..], _closing.Token).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                Dispatch(header, packet.AsMemory(RpcLimits.HeaderSize));
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
@@ -299,6 +379,11 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
                 if (_pending.TryGetValue(header.Serial, out var call) && call.Matches(header))
                 {
                     call.TrySetResult(new RpcMessage(header, payload.ToArray()));
+                }
+                else if (header.Status == RpcStatus.Error && _streams.TryGetValue(header.Serial, out var stream))
+                {
+                    // An error about an open stream (e.g. its finish failed) comes as a reply with the stream's serial.
+                    _ = stream.OnPacketAsync(header, payload.ToArray(), CancellationToken.None);
                 }
                 else
                 {
@@ -354,6 +439,12 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
             entry.Value.TrySetException(failure);
         }
 
+        foreach (var stream in _streams.Values)
+        {
+            stream.Fail(failure);
+        }
+
+        _streams.Clear();
         _closing.Cancel();
         _sweeper?.Dispose();
         Log.Broken(_logger, failure.Message);

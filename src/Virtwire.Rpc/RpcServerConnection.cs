@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -72,6 +73,7 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
     private readonly Channel<byte[]> _outgoing;
     private readonly SemaphoreSlim _requests;
     private readonly CancellationTokenSource _closing = new();
+    private readonly ConcurrentDictionary<uint, RpcServerStream> _streams = new();
     private int _disposed;
     private int _keepaliveStarted;
     private long _lastReceivedTicks;
@@ -129,6 +131,12 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
 
         Close(_closeReason ?? "end of file from client");
         _outgoing.Writer.TryComplete();
+        foreach (var stream in _streams.Values)
+        {
+            stream.End(new RpcStreamAbortedException("the client connection closed"));
+        }
+
+        _streams.Clear();
         await writer.ConfigureAwait(false);
         await keepalive.ConfigureAwait(false);
         try
@@ -150,6 +158,41 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
     /// <summary>Queues a one-way message (an event) without blocking; false when the connection is gone or overwhelmed.</summary>
     public bool TrySendMessage(uint program, uint version, int procedure, IXdrWritable body) =>
         TryQueue(new RpcHeader(program, version, procedure, RpcMessageType.Message, 1, RpcStatus.Ok), body);
+
+    /// <summary>
+    /// Creates the stream of the call <paramref name="call"/> (a procedure with a stream). Data may be sent on it
+    /// once the call's successful reply is queued; if the call fails, the stream is discarded.
+    /// </summary>
+    public RpcServerStream OpenStream(in RpcHeader call)
+    {
+        var stream = new RpcServerStream(this, call, Math.Max(1, _options.MaxClientRequests));
+        if (!_streams.TryAdd(call.Serial, stream))
+        {
+            throw new InvalidOperationException($"a stream with serial {call.Serial} is already open");
+        }
+
+        return stream;
+    }
+
+    internal void RemoveStream(RpcServerStream stream) => _streams.TryRemove(new KeyValuePair<uint, RpcServerStream>(stream.Serial, stream));
+
+    internal bool TrySend(in RpcHeader header, IXdrWritable body) => TryQueue(header, body);
+
+    /// <summary>Queues a packet with a raw payload, waiting for room (stream data is flow-controlled, replies are not).</summary>
+    internal async ValueTask SendRawAsync(RpcHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var frame = new byte[RpcFrameWriter.FrameSize(payload.Length)];
+        RpcFrameWriter.WriteRaw(frame, header, payload.Span);
+        using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        try
+        {
+            await _outgoing.Writer.WriteAsync(frame, link.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ChannelClosedException || (ex is OperationCanceledException && _closing.IsCancellationRequested))
+        {
+            throw new RpcStreamAbortedException("the client connection closed");
+        }
+    }
 
     /// <summary>Closes the connection; pending writes are abandoned.</summary>
     public void Close(string reason)
@@ -237,6 +280,12 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
 
                     Interlocked.Exchange(ref _lastReceivedTicks, _options.TimeProvider.GetTimestamp());
                     var frame = RpcFrameScanner.Parse(buffer.AsMemory(0, bodyLength));
+                    if (frame.Header.Type is RpcMessageType.Stream or RpcMessageType.StreamHole && frame.Header.Program != KeepaliveProgram)
+                    {
+                        await HandleStreamPacketAsync(frame.Header, frame.Payload).ConfigureAwait(false);
+                        continue;
+                    }
+
                     released = Handle(frame);
                 }
                 finally
@@ -292,7 +341,7 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
 
         if (header.Type is not (RpcMessageType.Call or RpcMessageType.CallWithFds))
         {
-            // Stream packets and messages from clients have no use here yet; libvirt drops unexpected ones.
+            // Messages from clients have no use here; libvirt drops unexpected ones.
             Log.Dropped(_logger, Peer, header.Program, header.Procedure, (int)header.Type);
             return false;
         }
@@ -323,12 +372,68 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// A stream packet from the client: data goes to the stream (waiting while its queue is full, which stops
+    /// this reader as libvirtd does); finish and abort end it and are confirmed. Packets for streams that do not
+    /// exist are discarded, as by libvirt.
+    /// </summary>
+    private async ValueTask HandleStreamPacketAsync(RpcHeader header, ReadOnlyMemory<byte> payload)
+    {
+        if (!_streams.TryGetValue(header.Serial, out var stream) || header.Procedure != stream.Procedure || header.Program != stream.Program)
+        {
+            Log.Dropped(_logger, Peer, header.Program, header.Procedure, (int)header.Type);
+            return;
+        }
+
+        if (header.Type == RpcMessageType.StreamHole)
+        {
+            stream.Abort(RemoteError.Create(VirtErrorCode.Rpc, VirtErrorDomain.Rpc, "Unexpected stream hole", "%s", "Unexpected stream hole"));
+            return;
+        }
+
+        switch (header.Status)
+        {
+            case RpcStatus.Continue:
+                try
+                {
+                    await stream.WriteIncomingAsync(payload.ToArray(), _closing.Token).ConfigureAwait(false);
+                }
+                catch (ChannelClosedException)
+                {
+                    // The server side already ended the stream; late data is dropped.
+                }
+
+                break;
+            case RpcStatus.Ok or RpcStatus.Error:
+                // Finish or abort: end the stream and confirm with an empty Ok packet on the stream's serial.
+                _streams.TryRemove(header.Serial, out _);
+                stream.End(header.Status == RpcStatus.Ok ? null : new RpcStreamAbortedException("the client aborted the stream"));
+                TryQueue(header with { Type = RpcMessageType.Stream, Status = RpcStatus.Ok }, XdrVoid.Instance);
+                break;
+            default:
+                Log.Dropped(_logger, Peer, header.Program, header.Procedure, (int)header.Type);
+                break;
+        }
+    }
+
+    private void DiscardStream(uint serial)
+    {
+        if (_streams.TryRemove(serial, out var stream))
+        {
+            stream.End(new RpcStreamAbortedException("the call that opened the stream failed"));
+        }
+    }
+
     private async Task DispatchAsync(RpcHeader header, byte[] payload)
     {
         try
         {
             var result = await _handler.HandleCallAsync(this, header, payload, _closing.Token).ConfigureAwait(false);
             TryQueue(header.ToReply(RpcStatus.Ok), result);
+            if (_streams.TryGetValue(header.Serial, out var stream))
+            {
+                stream.MarkReplied();
+            }
         }
         catch (RpcRemoteException ex)
         {
@@ -358,7 +463,11 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
         }
     }
 
-    private void Reply(in RpcHeader header, RemoteError error) => TryQueue(header.ToReply(RpcStatus.Error), error);
+    private void Reply(in RpcHeader header, RemoteError error)
+    {
+        DiscardStream(header.Serial);
+        TryQueue(header.ToReply(RpcStatus.Error), error);
+    }
 
     private async Task WriteLoopAsync()
     {

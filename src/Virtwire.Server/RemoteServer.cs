@@ -86,6 +86,11 @@ public sealed partial class RemoteServer : IRpcServerHandler
                 "operation forbidden: read only access prevents " + api, "operation forbidden: %s", "read only access prevents " + api));
         }
 
+        if (procedure.Number == RemoteProgram.Numbers.DomainOpenConsole)
+        {
+            return OpenConsoleAsync(session, procedure, header, payload, cancellationToken);
+        }
+
         return DispatchAsync(session, procedure, header, payload, cancellationToken);
     }
 
@@ -104,10 +109,7 @@ public sealed partial class RemoteServer : IRpcServerHandler
         }
         catch (RpcProcedureNotImplementedException)
         {
-            // A procedure libvirt has but this daemon's drivers do not: what libvirtd says for an unimplemented driver method.
-            var api = ApiName(procedure);
-            throw new RpcRemoteException(RemoteError.Create(VirtErrorCode.NoSupport, ErrorDomainOf(procedure),
-                "this function is not supported by the connection driver: " + api, "this function is not supported by the connection driver: %s", api));
+            throw NotSupported(procedure);
         }
         finally
         {
@@ -116,6 +118,14 @@ public sealed partial class RemoteServer : IRpcServerHandler
                 _workers.Release();
             }
         }
+    }
+
+    /// <summary>A procedure libvirt has but this daemon's driver does not: what libvirtd says for an unimplemented driver method.</summary>
+    internal static RpcRemoteException NotSupported(RpcProcedureInfo procedure)
+    {
+        var api = ApiName(procedure);
+        return new RpcRemoteException(RemoteError.Create(VirtErrorCode.NoSupport, ErrorDomainOf(procedure),
+            "this function is not supported by the connection driver: " + api, "this function is not supported by the connection driver: %s", api));
     }
 
     /// <summary>The public API name libvirt reports in access errors, e.g. DOMAIN_SUSPEND → virDomainSuspend.</summary>
@@ -144,6 +154,9 @@ public sealed partial class RemoteServer : IRpcServerHandler
     {
         [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Accepted client {Peer} (read-only: {ReadOnly})")]
         public static partial void Accepted(ILogger logger, string peer, bool readOnly);
+
+        [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Console stream of {Peer} failed")]
+        public static partial void ConsoleFailed(ILogger logger, string peer, Exception exception);
 
         [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Dropping events for {Peer}: its queue is full")]
         public static partial void EventDropped(ILogger logger, string peer);

@@ -330,3 +330,16 @@ public enum DomainMetadataType
     Title = 1,
     Element = 2,
 }
+
+/// <summary>Flags of DOMAIN_OPEN_CONSOLE (virDomainConsoleFlags).</summary>
+[Flags]
+public enum DomainConsoleFlags : uint
+{
+    None = 0,
+
+    /// <summary>Take the console over from another session that holds it.</summary>
+    Force = 1,
+
+    /// <summary>Only open when the driver can guarantee exclusive, safe access.</summary>
+    Safe = 2,
+}

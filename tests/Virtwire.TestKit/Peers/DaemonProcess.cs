@@ -90,7 +90,8 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     private static Task<DaemonProcess> StartVirtwiredAsync(string directory, int port, CancellationToken cancellationToken, string? extraConfig = null)
     {
-        var config = LibvirtdConfig.Write(directory, port, extraConfig);
+        // The QEMU driver keeps its definitions, status and logs in the daemon's private directory, never system paths.
+        var config = LibvirtdConfig.Write(directory, port, $"qemu_root = \"{directory}\"\n{extraConfig}");
         var info = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { VirtwiredPath(), "-l", "-f", config, "-p", Path.Combine(directory, "virtwired.pid") },

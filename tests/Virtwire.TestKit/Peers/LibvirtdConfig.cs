@@ -31,8 +31,14 @@ public static class LibvirtdConfig
             """);
         if (extra is not null)
         {
-            // A later key wins, as in libvirtd's parser.
-            File.WriteAllText(path, File.ReadAllText(path).Replace("listen_tls = 0\n", string.Empty, StringComparison.Ordinal) + "\n" + extra + "\n");
+            // A later key wins, as in libvirtd's parser; TLS is on by default once listening, so drop the "off".
+            var text = File.ReadAllText(path);
+            if (extra.Contains("tls", StringComparison.Ordinal))
+            {
+                text = text.Replace("listen_tls = 0\n", string.Empty, StringComparison.Ordinal);
+            }
+
+            File.WriteAllText(path, text + "\n" + extra + "\n");
         }
 
         return path;
