@@ -32,6 +32,12 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public string TcpUri => $"test+tcp://127.0.0.1:{Port}/default";
 
+    /// <summary>The QEMU driver of this daemon over its unix socket.</summary>
+    public string QemuUri => $"qemu+unix:///system?socket={SocketPath}";
+
+    /// <summary>The daemon's private directory: its config, sockets (run/) and, for virtwired, the QEMU driver's files.</summary>
+    public string DirectoryPath => _directory;
+
     public string LogPath => Path.Combine(_directory, "daemon.log");
 
     public bool HasExited => _process.HasExited;

@@ -1,0 +1,402 @@
+using System.Text;
+using Virtwire.Client;
+using Virtwire.Protocol;
+using Virtwire.TestKit.Peers;
+
+namespace Virtwire.Interop.Tests;
+
+/// <summary>
+/// virtwired's QEMU driver running a real (tiny, TCG) guest: lifecycle, console stream, ACPI shutdown, re-adoption
+/// after kill -9 of the daemon, and durable definitions; driven by Virtwire.Client, real virsh and python3-libvirt.
+/// </summary>
+public sealed class QemuDriverTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static TinyGuest RequireGuest()
+    {
+        RealLibvirt.Require();
+        var missing = TinyGuest.Missing();
+        if (missing is not null)
+        {
+            if (RealLibvirt.IsCi)
+            {
+                Assert.Fail($"QEMU guest prerequisite missing under CI: {missing}; .ci/run installs it");
+            }
+
+            Assert.Skip("QEMU guest prerequisite missing: " + missing);
+        }
+
+        return TinyGuest.Build(Path.Combine(Path.GetTempPath(), "virtwire-tiny-guest"));
+    }
+
+    [Fact]
+    public async Task Client_RunsAGuestThroughItsWholeLife_AndReadoptsItAfterTheDaemonIsKilled()
+    {
+        var guest = RequireGuest();
+        var ct = TestContext.Current.CancellationToken;
+        var daemon = await DaemonProcess.StartVirtwiredAsync(ct);
+        try
+        {
+            int id;
+            await using (var conn = await VirtConnection.OpenAsync(daemon.QemuUri, cancellationToken: ct))
+            {
+                Assert.Equal("QEMU", await conn.GetTypeAsync(ct));
+                await using var events = await conn.SubscribeDomainEventsAsync(cancellationToken: ct);
+                var domain = await conn.DefineDomainAsync(guest.DomainXml("tiny"), cancellationToken: ct);
+                Assert.True(File.Exists(Path.Combine(daemon.DirectoryPath, "etc", "qemu", "tiny.xml")));
+                await ExpectEventAsync(events, DomainLifecycleEvent.Defined, ct);
+
+                // Started paused, so that the console is attached before the guest prints its banner.
+                domain = await domain.StartAsync(DomainCreateFlags.Paused, ct);
+                Assert.True(domain.Id > 0);
+                Assert.Equal((DomainState.Paused, (int)DomainPausedReason.User), await domain.GetStateAsync(ct));
+                await using (var console = new ConsoleReader(await domain.OpenConsoleAsync(cancellationToken: ct)))
+                {
+                    await domain.ResumeAsync(ct);
+                    await console.WaitForAsync(TinyGuest.Banner, ct);
+                    await console.SendAsync("hello\n", ct);
+                    await console.WaitForAsync("virtwire-guest: hello", ct);
+
+                    // A second session is refused while this one holds the console, as in libvirt.
+                    var busy = await Assert.ThrowsAsync<VirtException>(async () => await domain.OpenConsoleAsync(cancellationToken: ct));
+                    Assert.Equal(Virtwire.Rpc.VirtErrorCode.OperationFailed, busy.Code);
+                }
+
+                await domain.SuspendAsync(ct);
+                Assert.Equal((DomainState.Paused, (int)DomainPausedReason.User), await domain.GetStateAsync(ct));
+                await domain.ResumeAsync(ct);
+                Assert.Equal((DomainState.Running, (int)DomainRunningReason.Unpaused), await domain.GetStateAsync(ct));
+                var info = await domain.GetInfoAsync(ct);
+                Assert.Equal(128UL * 1024, info.MaxMemoryKiB);
+                Assert.True(info.CpuTimeNs > 0);
+
+                // ACPI power button: the guest powers itself off; the domain ends shut off with reason "shutdown".
+                await DrainAsync(events);
+                await domain.ShutdownAsync(ct);
+                await ExpectEventAsync(events, DomainLifecycleEvent.Stopped, ct, (int)DomainEventStoppedDetail.Shutdown);
+                Assert.Equal((DomainState.Shutoff, (int)DomainShutoffReason.Shutdown), await domain.GetStateAsync(ct));
+
+                domain = await domain.StartAsync(DomainCreateFlags.Paused, ct);
+                id = domain.Id;
+                Assert.True(id > 0);
+                await using (var console = new ConsoleReader(await domain.OpenConsoleAsync(cancellationToken: ct)))
+                {
+                    await domain.ResumeAsync(ct);
+                    await console.WaitForAsync(TinyGuest.Banner, ct);
+                }
+            }
+
+            // kill -9 the daemon; the guest keeps running and the new daemon re-adopts it with the same id.
+            daemon = await daemon.RestartVirtwiredAsync(ct);
+            await using (var conn = await VirtConnection.OpenAsync(daemon.QemuUri, cancellationToken: ct))
+            {
+                var domain = await conn.LookupDomainByNameAsync("tiny", ct);
+                Assert.Equal(id, domain.Id);
+                Assert.Equal(DomainState.Running, (await domain.GetStateAsync(ct)).State);
+                await using (var console = new ConsoleReader(await domain.OpenConsoleAsync(cancellationToken: ct)))
+                {
+                    await console.SendAsync("again\n", ct);
+                    await console.WaitForAsync("virtwire-guest: again", ct);
+                }
+
+                await domain.DestroyAsync(cancellationToken: ct);
+                Assert.Equal((DomainState.Shutoff, (int)DomainShutoffReason.Destroyed), await domain.GetStateAsync(ct));
+                await domain.UndefineAsync(cancellationToken: ct);
+                var gone = await Assert.ThrowsAsync<VirtException>(async () => await conn.LookupDomainByNameAsync("tiny", ct));
+                Assert.Equal(Virtwire.Rpc.VirtErrorCode.NoDomain, gone.Code);
+                Assert.False(File.Exists(Path.Combine(daemon.DirectoryPath, "etc", "qemu", "tiny.xml")));
+            }
+        }
+        finally
+        {
+            KillGuests(daemon);
+            await daemon.DisposeAsync();
+        }
+    }
+
+    // virsh console needs a terminal: a pseudo-terminal from Python's pty module stands in for the user.
+    private const string VirshConsole = """
+        import os, pty, select, sys, time, subprocess
+        uri, name = sys.argv[1], sys.argv[2]
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv('/usr/bin/virsh', ['virsh', '-c', uri, 'console', name])
+        seen = b''
+        def wait(text):
+            global seen
+            deadline = time.time() + 60
+            while text not in seen:
+                left = deadline - time.time()
+                r = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+                if not r:
+                    sys.exit('timed out waiting for %r; saw %r' % (text, seen))
+                try:
+                    seen += os.read(fd, 4096)
+                except OSError:
+                    sys.exit('console closed before %r; saw %r' % (text, seen))
+        wait(b'Escape character')
+        subprocess.run(['/usr/bin/virsh', '-q', '-c', uri, 'resume', name], check=True, stdout=subprocess.DEVNULL)
+        wait(b'virtwire-guest: ready')
+        os.write(fd, b'ping\r')
+        wait(b'virtwire-guest: ping')
+        os.write(fd, b'\x1d')
+        os.waitpid(pid, 0)
+        print('console ok')
+        """;
+
+    // python3-libvirt waits for the lifecycle events of an ACPI shutdown, then restarts the guest.
+    private const string PythonLifecycle = """
+        import sys, threading, libvirt
+        libvirt.virEventRegisterDefaultImpl()
+        c = libvirt.open(sys.argv[1])
+        d = c.lookupByName(sys.argv[2])
+        stopped = threading.Event()
+        seen = []
+        def on_event(conn, dom, event, detail, opaque):
+            seen.append((event, detail))
+            if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
+                stopped.set()
+        c.domainEventRegisterAny(d, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_event, None)
+        def loop():
+            while not stopped.is_set():
+                libvirt.virEventRunDefaultImpl()
+        t = threading.Thread(target=loop, daemon=True)
+        t.start()
+        print('state', d.state())
+        d.suspend(); print('suspended', d.state())
+        d.resume(); print('resumed', d.state())
+        d.shutdown()
+        if not stopped.wait(60):
+            sys.exit('no stopped event')
+        print('events', [e for e in seen if e[0] == libvirt.VIR_DOMAIN_EVENT_STOPPED])
+        print('after', d.state(), d.isActive())
+        d.create(); print('restarted', d.state()[0], d.ID() > 0)
+        """;
+
+    [Fact]
+    public async Task Virsh_And_Python3Libvirt_DriveTheSameScenario()
+    {
+        var guest = RequireGuest();
+        var ct = TestContext.Current.CancellationToken;
+        var daemon = await DaemonProcess.StartVirtwiredAsync(ct);
+        try
+        {
+            var xml = Path.Combine(daemon.DirectoryPath, "tiny.xml");
+            await File.WriteAllTextAsync(xml, guest.DomainXml("tiny"), ct);
+            var uri = daemon.QemuUri;
+            var defined = await DaemonPair.VirshAsync(uri, $"define {xml}; start tiny --paused; domstate tiny --reason", ct);
+            Assert.True(defined.ExitCode == 0, defined.ToString());
+            Assert.Equal("Domain 'tiny' defined from " + xml + "\n\nDomain 'tiny' started\n\npaused (user)\n\n", defined.Stdout);
+
+            var console = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", VirshConsole, uri, "tiny"], timeout: Patience, cancellationToken: ct);
+            Assert.True(console.ExitCode == 0, console.ToString());
+
+            var python = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonLifecycle, uri, "tiny"], timeout: Patience, cancellationToken: ct);
+            Assert.True(python.ExitCode == 0, python.ToString());
+            Assert.Equal(
+                "state [1, 5]\nsuspended [3, 1]\nresumed [1, 5]\nevents [(5, 0)]\nafter [5, 1] 0\nrestarted 1 True\n",
+                python.Stdout);
+
+            var stop = await DaemonPair.VirshAsync(uri, "destroy tiny; domstate tiny --reason; undefine tiny; list --all --name", ct);
+            Assert.True(stop.ExitCode == 0, stop.ToString());
+            Assert.Equal("Domain 'tiny' destroyed\n\nshut off (destroyed)\n\nDomain 'tiny' has been undefined\n\n\n", stop.Stdout);
+        }
+        finally
+        {
+            KillGuests(daemon);
+            await daemon.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task KillDuringABurstOfDefines_KeepsEveryAcknowledgedDefinition_AndNoneIsCorrupt()
+    {
+        RealLibvirt.Require();
+        var ct = TestContext.Current.CancellationToken;
+        var daemon = await DaemonProcess.StartVirtwiredAsync(ct);
+        try
+        {
+            var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+            var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var conn = await VirtConnection.OpenAsync(daemon.QemuUri, cancellationToken: ct);
+            var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+            {
+                for (var i = w; i < 1000; i += 8)
+                {
+                    var name = $"burst-{i:D4}";
+                    try
+                    {
+                        await conn.DefineDomainAsync(
+                            $"<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>",
+                            cancellationToken: ct);
+                    }
+                    catch (VirtException)
+                    {
+                        return; // the daemon died under us: this one was not acknowledged
+                    }
+
+                    acknowledged.Add(name);
+                    if (acknowledged.Count == 300)
+                    {
+                        halfway.TrySetResult();
+                    }
+                }
+            }, ct)).ToArray();
+
+            await halfway.Task.WaitAsync(Patience, ct);
+            daemon = await daemon.RestartVirtwiredAsync(ct);
+            await Task.WhenAll(writers);
+            await conn.DisposeAsync();
+
+            Assert.InRange(acknowledged.Count, 300, 999);
+            await using var after = await VirtConnection.OpenAsync(daemon.QemuUri, cancellationToken: ct);
+            var names = (await after.ListAllDomainsAsync(ListDomainsFlags.None, ct)).Select(d => d.Name).ToHashSet();
+            var lost = acknowledged.Where(n => !names.Contains(n)).ToList();
+            Assert.True(lost.Count == 0, "acknowledged but lost: " + string.Join(", ", lost));
+
+            // Every file on disk is a whole definition the new daemon loaded; no temp file is left where a definition goes.
+            var files = Directory.GetFiles(Path.Combine(daemon.DirectoryPath, "etc", "qemu"), "*.xml");
+            Assert.Equal(files.Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal), names.Order(StringComparer.Ordinal));
+            Assert.DoesNotContain("cannot load", await File.ReadAllTextAsync(daemon.LogPath, ct), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await daemon.DisposeAsync();
+        }
+    }
+
+    private static async Task ExpectEventAsync(VirtDomainEventSubscription events, DomainLifecycleEvent expected, CancellationToken ct, int? detail = null)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(Patience);
+        await foreach (var e in events.ReadAllAsync(deadline.Token))
+        {
+            if (!e.IsReboot && e.Event == expected && (detail is null || e.Detail == detail))
+            {
+                return;
+            }
+        }
+    }
+
+    private static Task DrainAsync(VirtDomainEventSubscription events)
+    {
+        while (events.TryRead(out _))
+        {
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Guests outlive a killed daemon by design; a test never leaves one running.</summary>
+    private static void KillGuests(DaemonProcess daemon)
+    {
+        var state = Path.Combine(daemon.DirectoryPath, "run", "qemu");
+        if (!Directory.Exists(state))
+        {
+            return;
+        }
+
+        foreach (var pidFile in Directory.GetFiles(state, "*.pid"))
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+            {
+                try
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(pid);
+                    if (process.ProcessName.StartsWith("qemu", StringComparison.Ordinal))
+                    {
+                        process.Kill();
+                    }
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone.
+                }
+            }
+        }
+    }
+
+    /// <summary>Collects what a console prints so that a test can wait for a line.</summary>
+    private sealed class ConsoleReader : IAsyncDisposable
+    {
+        private readonly VirtStream _stream;
+        private readonly StringBuilder _seen = new();
+        private readonly Task _pump;
+        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ConsoleReader(VirtStream stream)
+        {
+            _stream = stream;
+            _pump = Task.Run(PumpAsync);
+        }
+
+        private async Task PumpAsync()
+        {
+            var buffer = new byte[4096];
+            try
+            {
+                int read;
+                while ((read = await _stream.ReadAsync(buffer)) > 0)
+                {
+                    lock (_seen)
+                    {
+                        _seen.Append(Encoding.UTF8.GetString(buffer, 0, read));
+                    }
+
+                    Interlocked.Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                }
+            }
+            finally
+            {
+                _changed.TrySetResult();
+            }
+        }
+
+        public async Task WaitForAsync(string text, CancellationToken ct)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(Patience);
+            while (true)
+            {
+                var changed = Volatile.Read(ref _changed).Task;
+                lock (_seen)
+                {
+                    if (_seen.ToString().Contains(text, StringComparison.Ordinal))
+                    {
+                        return;
+                    }
+                }
+
+                if (_pump.IsCompleted)
+                {
+                    Assert.Fail($"console ended before '{text}'; saw: {_seen}");
+                }
+
+                try
+                {
+                    await changed.WaitAsync(deadline.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    Assert.Fail($"timed out waiting for '{text}' on the console; saw: {_seen}");
+                }
+            }
+        }
+
+        public ValueTask SendAsync(string text, CancellationToken ct) => _stream.WriteAsync(Encoding.UTF8.GetBytes(text), ct);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stream.FinishAsync();
+            await _stream.DisposeAsync();
+            try
+            {
+                await _pump;
+            }
+            catch (VirtException)
+            {
+            }
+        }
+    }
+}
