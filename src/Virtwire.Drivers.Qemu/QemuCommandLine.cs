@@ -17,7 +17,7 @@ internal static class QemuCommandLine
             "-smp", definition.Vcpus.ToString(CultureInfo.InvariantCulture),
             "-uuid", definition.Uuid.ToString(),
             "-no-user-config", "-nodefaults",
-            "-chardev", $"socket,id=charmonitor,path={paths.Monitor},server=on,wait=off",
+            "-chardev", $"socket,id=charmonitor,path={Escape(paths.Monitor)},server=on,wait=off",
             "-mon", "chardev=charmonitor,id=monitor,mode=control",
             "-rtc", "base=utc",
             "-pidfile", paths.Pid,

@@ -35,6 +35,7 @@ public sealed class QemuDriverTests
     {
         var guest = RequireGuest();
         var ct = TestContext.Current.CancellationToken;
+        var name = "tiny-" + Guid.NewGuid().ToString("N")[..8];
         var daemon = await DaemonProcess.StartVirtwiredAsync(ct);
         try
         {
@@ -43,8 +44,8 @@ public sealed class QemuDriverTests
             {
                 Assert.Equal("QEMU", await conn.GetTypeAsync(ct));
                 await using var events = await conn.SubscribeDomainEventsAsync(cancellationToken: ct);
-                var domain = await conn.DefineDomainAsync(guest.DomainXml("tiny"), cancellationToken: ct);
-                Assert.True(File.Exists(Path.Combine(daemon.DirectoryPath, "etc", "qemu", "tiny.xml")));
+                var domain = await conn.DefineDomainAsync(guest.DomainXml(name), cancellationToken: ct);
+                Assert.True(File.Exists(Path.Combine(daemon.DirectoryPath, "etc", "qemu", name + ".xml")));
                 await ExpectEventAsync(events, DomainLifecycleEvent.Defined, ct);
 
                 // Started paused, so that the console is attached before the guest prints its banner.
@@ -91,7 +92,7 @@ public sealed class QemuDriverTests
             daemon = await daemon.RestartVirtwiredAsync(ct);
             await using (var conn = await VirtConnection.OpenAsync(daemon.QemuUri, cancellationToken: ct))
             {
-                var domain = await conn.LookupDomainByNameAsync("tiny", ct);
+                var domain = await conn.LookupDomainByNameAsync(name, ct);
                 Assert.Equal(id, domain.Id);
                 Assert.Equal(DomainState.Running, (await domain.GetStateAsync(ct)).State);
                 await using (var console = new ConsoleReader(await domain.OpenConsoleAsync(cancellationToken: ct)))
@@ -103,14 +104,14 @@ public sealed class QemuDriverTests
                 await domain.DestroyAsync(cancellationToken: ct);
                 Assert.Equal((DomainState.Shutoff, (int)DomainShutoffReason.Destroyed), await domain.GetStateAsync(ct));
                 await domain.UndefineAsync(cancellationToken: ct);
-                var gone = await Assert.ThrowsAsync<VirtException>(async () => await conn.LookupDomainByNameAsync("tiny", ct));
+                var gone = await Assert.ThrowsAsync<VirtException>(async () => await conn.LookupDomainByNameAsync(name, ct));
                 Assert.Equal(Virtwire.Rpc.VirtErrorCode.NoDomain, gone.Code);
-                Assert.False(File.Exists(Path.Combine(daemon.DirectoryPath, "etc", "qemu", "tiny.xml")));
+                Assert.False(File.Exists(Path.Combine(daemon.DirectoryPath, "etc", "qemu", name + ".xml")));
             }
         }
         finally
         {
-            KillGuests(daemon);
+            KillGuests(name);
             await daemon.DisposeAsync();
         }
     }
@@ -174,39 +175,61 @@ public sealed class QemuDriverTests
         d.create(); print('restarted', d.state()[0], d.ID() > 0)
         """;
 
-    [Fact]
-    public async Task Virsh_And_Python3Libvirt_DriveTheSameScenario()
+    /// <summary>The scenario as virsh and python3-libvirt users run it; returns everything they printed.</summary>
+    private static async Task<string> RunVirshAndPythonAsync(DaemonProcess daemon, string xml, string name, CancellationToken ct)
     {
-        var guest = RequireGuest();
-        var ct = TestContext.Current.CancellationToken;
-        var daemon = await DaemonProcess.StartVirtwiredAsync(ct);
+        var uri = daemon.QemuUri;
+        var output = new StringBuilder();
         try
         {
-            var xml = Path.Combine(daemon.DirectoryPath, "tiny.xml");
-            await File.WriteAllTextAsync(xml, guest.DomainXml("tiny"), ct);
-            var uri = daemon.QemuUri;
-            var defined = await DaemonPair.VirshAsync(uri, $"define {xml}; start tiny --paused; domstate tiny --reason", ct);
-            Assert.True(defined.ExitCode == 0, defined.ToString());
-            Assert.Equal("Domain 'tiny' defined from " + xml + "\n\nDomain 'tiny' started\n\npaused (user)\n\n", defined.Stdout);
+            var defined = await DaemonPair.VirshAsync(uri, $"define {xml}; start {name} --paused; domstate {name} --reason", ct);
+            Assert.True(defined.ExitCode == 0, daemon.Name + ": " + defined);
+            output.Append(defined.Stdout);
 
-            var console = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", VirshConsole, uri, "tiny"], timeout: Patience, cancellationToken: ct);
-            Assert.True(console.ExitCode == 0, console.ToString());
+            var console = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", VirshConsole, uri, name], timeout: Patience, cancellationToken: ct);
+            Assert.True(console.ExitCode == 0, daemon.Name + ": " + console);
+            output.Append(console.Stdout);
 
-            var python = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonLifecycle, uri, "tiny"], timeout: Patience, cancellationToken: ct);
-            Assert.True(python.ExitCode == 0, python.ToString());
-            Assert.Equal(
-                "state [1, 5]\nsuspended [3, 1]\nresumed [1, 5]\nevents [(5, 0)]\nafter [5, 1] 0\nrestarted 1 True\n",
-                python.Stdout);
+            var python = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonLifecycle, uri, name], timeout: Patience, cancellationToken: ct);
+            Assert.True(python.ExitCode == 0, daemon.Name + ": " + python);
+            output.Append(python.Stdout);
 
-            var stop = await DaemonPair.VirshAsync(uri, "destroy tiny; domstate tiny --reason; undefine tiny; list --all --name", ct);
-            Assert.True(stop.ExitCode == 0, stop.ToString());
-            Assert.Equal("Domain 'tiny' destroyed\n\nshut off (destroyed)\n\nDomain 'tiny' has been undefined\n\n\n", stop.Stdout);
+            var stop = await DaemonPair.VirshAsync(uri, $"destroy {name}; domstate {name} --reason; undefine {name}; list --all --name", ct);
+            Assert.True(stop.ExitCode == 0, daemon.Name + ": " + stop);
+            output.Append(stop.Stdout);
+            return output.ToString();
         }
         finally
         {
-            KillGuests(daemon);
-            await daemon.DisposeAsync();
+            KillGuests(name);
         }
+    }
+
+    [Fact]
+    public async Task Virsh_And_Python3Libvirt_DriveTheSameScenario_AgainstVirtwiredAndLibvirtd()
+    {
+        var guest = RequireGuest();
+        var ct = TestContext.Current.CancellationToken;
+        var name = "tiny-" + Guid.NewGuid().ToString("N")[..8];
+        var xml = Path.Combine(Directory.CreateTempSubdirectory("vw-qemu-").FullName, name + ".xml");
+        await File.WriteAllTextAsync(xml, guest.DomainXml(name), ct);
+
+        string ours;
+        await using (var virtwired = await DaemonProcess.StartVirtwiredAsync(ct))
+        {
+            ours = await RunVirshAndPythonAsync(virtwired, xml, name, ct);
+        }
+
+        Assert.Equal(
+            $"Domain '{name}' defined from {xml}\n\nDomain '{name}' started\n\npaused (user)\n\n" +
+            "console ok\n" +
+            "state [1, 5]\nsuspended [3, 1]\nresumed [1, 5]\nevents [(5, 0)]\nafter [5, 1] 0\nrestarted 1 True\n" +
+            $"Domain '{name}' destroyed\n\nshut off (destroyed)\n\nDomain '{name}' has been undefined\n\n\n",
+            ours);
+
+        // Real libvirtd's QEMU driver, same guest, same clients: the same output.
+        await using var libvirtd = await DaemonProcess.StartLibvirtdAsync(null, qemu: true, ct);
+        Assert.Equal(ours, await RunVirshAndPythonAsync(libvirtd, xml, name, ct));
     }
 
     [Fact]
@@ -288,26 +311,36 @@ public sealed class QemuDriverTests
         return Task.CompletedTask;
     }
 
-    /// <summary>Guests outlive a killed daemon by design; a test never leaves one running.</summary>
-    private static void KillGuests(DaemonProcess daemon)
+    /// <summary>Guests outlive a killed daemon by design; a test never leaves one running (found by QEMU's -name).</summary>
+    private static void KillGuests(string name)
     {
-        var state = Path.Combine(daemon.DirectoryPath, "run", "qemu");
-        if (!Directory.Exists(state))
+        foreach (var dir in Directory.GetDirectories("/proc"))
         {
-            return;
-        }
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
 
-        foreach (var pidFile in Directory.GetFiles(state, "*.pid"))
-        {
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+            string commandLine;
+            try
+            {
+                commandLine = File.ReadAllText(Path.Combine(dir, "cmdline"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            if (commandLine.Contains("qemu-system", StringComparison.Ordinal) && commandLine.Contains($"guest={name},", StringComparison.Ordinal))
             {
                 try
                 {
                     using var process = System.Diagnostics.Process.GetProcessById(pid);
-                    if (process.ProcessName.StartsWith("qemu", StringComparison.Ordinal))
-                    {
-                        process.Kill();
-                    }
+                    process.Kill();
                 }
                 catch (ArgumentException)
                 {

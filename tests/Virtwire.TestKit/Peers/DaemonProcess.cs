@@ -61,17 +61,46 @@ public sealed class DaemonProcess : IAsyncDisposable
     public static Task<DaemonProcess> StartLibvirtdAsync(CancellationToken cancellationToken = default) => StartLibvirtdAsync(null, cancellationToken);
 
     /// <summary>Starts libvirtd with extra libvirtd.conf lines (e.g. TLS).</summary>
-    public static Task<DaemonProcess> StartLibvirtdAsync(string? extraConfig, CancellationToken cancellationToken = default)
+    public static Task<DaemonProcess> StartLibvirtdAsync(string? extraConfig, CancellationToken cancellationToken = default) =>
+        StartLibvirtdAsync(extraConfig, qemu: false, cancellationToken);
+
+    /// <summary>
+    /// Starts libvirtd; with <paramref name="qemu"/> its QEMU driver works too, on private copies of /etc/libvirt,
+    /// /var/lib/libvirt, /var/cache/libvirt and /var/log/libvirt bound over the real ones inside its mount namespace
+    /// (QEMU runs as root with plain log files, as ../shared/interop describes), so nothing of the host's is touched.
+    /// </summary>
+    public static Task<DaemonProcess> StartLibvirtdAsync(string? extraConfig, bool qemu, CancellationToken cancellationToken = default)
     {
         var directory = Directory.CreateTempSubdirectory("vw-libvirtd-").FullName;
         var port = LibvirtdConfig.FreePort();
         var config = LibvirtdConfig.Write(directory, port, extraConfig);
         Directory.CreateDirectory("/run/libvirt");
+        var script = "mount -t tmpfs tmpfs /run/libvirt";
+        if (qemu)
+        {
+            var etc = Path.Combine(directory, "etc-libvirt");
+            Directory.CreateDirectory(etc);
+            foreach (var file in Directory.GetFiles("/etc/libvirt"))
+            {
+                File.Copy(file, Path.Combine(etc, Path.GetFileName(file)));
+            }
+
+            File.WriteAllText(Path.Combine(etc, "qemu.conf"), "user = \"root\"\ngroup = \"root\"\nstdio_handler = \"file\"\n");
+            script += $" && mount --bind '{etc}' /etc/libvirt";
+            foreach (var part in new[] { "lib", "cache", "log" })
+            {
+                var mine = Path.Combine(directory, "var-" + part);
+                Directory.CreateDirectory(mine);
+                Directory.CreateDirectory($"/var/{part}/libvirt");
+                script += $" && mount --bind '{mine}' /var/{part}/libvirt";
+            }
+        }
+
         var info = new ProcessStartInfo("unshare")
         {
             ArgumentList =
             {
-                "-m", "sh", "-c", "mount -t tmpfs tmpfs /run/libvirt && exec \"$0\" -l -f \"$1\" -p \"$2\"",
+                "-m", "sh", "-c", script + " && exec \"$0\" -l -f \"$1\" -p \"$2\"",
                 RealLibvirt.Libvirtd, config, Path.Combine(directory, "libvirtd.pid"),
             },
         };
