@@ -1,6 +1,7 @@
 using System.Text;
 using Virtwire.Client;
 using Virtwire.Protocol;
+using Virtwire.TestKit;
 using Virtwire.TestKit.Peers;
 
 namespace Virtwire.Interop.Tests;
@@ -233,6 +234,70 @@ public sealed class QemuDriverTests
     }
 
     [Fact]
+    public async Task VirtwireConsole_And_Autostart_AfterRestart()
+    {
+        var guest = RequireGuest();
+        var ct = TestContext.Current.CancellationToken;
+        var name = "tiny-" + Guid.NewGuid().ToString("N")[..8];
+        var daemon = await DaemonProcess.StartVirtwiredAsync(ct);
+        try
+        {
+            await using (var conn = await VirtConnection.OpenAsync(daemon.QemuUri, cancellationToken: ct))
+            {
+                var domain = await conn.DefineDomainAsync(guest.DomainXml(name), cancellationToken: ct);
+                await domain.SetAutostartAsync(true, ct);
+                Assert.False(await domain.IsActiveAsync(ct));
+            }
+
+            // The new daemon starts what is marked autostart.
+            var restartWatch = System.Diagnostics.Stopwatch.StartNew();
+            daemon = await daemon.RestartVirtwiredAsync(ct);
+            TestContext.Current.TestOutputHelper?.WriteLine($"restart took {restartWatch.Elapsed}");
+            var list = await DaemonPair.VirshAsync(daemon.QemuUri, "list --name --autostart", ct);
+            Assert.Equal(name + "\n\n", list.Stdout);
+
+            // virtwire console: what is typed reaches the guest, what it prints comes back, Ctrl+] ends the session.
+            var info = new System.Diagnostics.ProcessStartInfo("dotnet")
+            {
+                ArgumentList = { RepositoryRoot.BuildOutput("src/Virtwire.Cli", "virtwire.dll"), "-c", daemon.QemuUri, "console", name },
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            using var cli = System.Diagnostics.Process.Start(info)!;
+            var stderr = cli.StandardError.ReadToEndAsync(ct);
+            var header = $"Connected to domain '{name}'\nEscape character is ^] (Ctrl + ])\n";
+            await using var output = new ConsoleReader(cli.StandardOutput.BaseStream);
+            await output.WaitForAsync(header, ct, () => $"virtwire console: {(stderr.IsCompleted ? stderr.Result : "(running)")}\ndaemon: {daemon.ReadLog()}");
+
+            // The guest may still be booting (input before its shell reads is lost): repeat the line until it answers.
+            var echoed = output.WaitForAsync("virtwire-guest: pong", ct, () => $"daemon: {daemon.ReadLog()}");
+            while (!echoed.IsCompleted)
+            {
+                await cli.StandardInput.WriteAsync("pong\n");
+                await cli.StandardInput.FlushAsync(ct);
+                await Task.WhenAny(echoed, Task.Delay(500, ct));
+            }
+
+            await echoed;
+            await cli.StandardInput.WriteAsync("\u001d");
+            await cli.StandardInput.FlushAsync(ct);
+            await cli.WaitForExitAsync(ct).WaitAsync(Patience, ct);
+            Assert.Equal(0, cli.ExitCode);
+            Assert.StartsWith(header, output.Text, StringComparison.Ordinal);
+
+            var stop = await DaemonPair.VirshAsync(daemon.QemuUri, $"destroy {name}; undefine {name}", ct);
+            Assert.True(stop.ExitCode == 0, stop.ToString());
+        }
+        finally
+        {
+            KillGuests(name);
+            await daemon.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task KillDuringABurstOfDefines_KeepsEveryAcknowledgedDefinition_AndNoneIsCorrupt()
     {
         RealLibvirt.Require();
@@ -353,12 +418,12 @@ public sealed class QemuDriverTests
     /// <summary>Collects what a console prints so that a test can wait for a line.</summary>
     private sealed class ConsoleReader : IAsyncDisposable
     {
-        private readonly VirtStream _stream;
+        private readonly Stream _stream;
         private readonly StringBuilder _seen = new();
         private readonly Task _pump;
         private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public ConsoleReader(VirtStream stream)
+        public ConsoleReader(Stream stream)
         {
             _stream = stream;
             _pump = Task.Run(PumpAsync);
@@ -386,7 +451,18 @@ public sealed class QemuDriverTests
             }
         }
 
-        public async Task WaitForAsync(string text, CancellationToken ct)
+        public string Text
+        {
+            get
+            {
+                lock (_seen)
+                {
+                    return _seen.ToString();
+                }
+            }
+        }
+
+        public async Task WaitForAsync(string text, CancellationToken ct, Func<string>? context = null)
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             deadline.CancelAfter(Patience);
@@ -403,7 +479,7 @@ public sealed class QemuDriverTests
 
                 if (_pump.IsCompleted)
                 {
-                    Assert.Fail($"console ended before '{text}'; saw: {_seen}");
+                    Assert.Fail($"console ended before '{text}'; saw: {Text}\n{context?.Invoke()}");
                 }
 
                 try
@@ -412,7 +488,7 @@ public sealed class QemuDriverTests
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
-                    Assert.Fail($"timed out waiting for '{text}' on the console; saw: {_seen}");
+                    Assert.Fail($"timed out waiting for '{text}' on the console; saw: {Text}\n{context?.Invoke()}");
                 }
             }
         }
@@ -421,13 +497,17 @@ public sealed class QemuDriverTests
 
         public async ValueTask DisposeAsync()
         {
-            await _stream.FinishAsync();
+            if (_stream is VirtStream virt)
+            {
+                await virt.FinishAsync();
+            }
+
             await _stream.DisposeAsync();
             try
             {
                 await _pump;
             }
-            catch (VirtException)
+            catch (Exception ex) when (ex is VirtException or IOException or ObjectDisposedException)
             {
             }
         }
