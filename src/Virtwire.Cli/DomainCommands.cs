@@ -43,6 +43,55 @@ internal static class DomainCommands
         yield return SetMem(s);
         yield return DomStats(s);
         yield return ConsoleCommand.Create(s);
+        yield return DomMemStat(s);
+    }
+
+    // virsh's names for the memory statistic tags, printed "name value" one per line.
+    private static readonly string[] MemoryStatNames =
+    [
+        "swap_in", "swap_out", "major_fault", "minor_fault", "unused", "available", "actual", "rss", "usable", "last_update",
+        "disk_caches", "hugetlb_pgalloc", "hugetlb_pgfail",
+    ];
+
+    private static Command DomMemStat(CliSession s)
+    {
+        var domain = DomainArg();
+        var command = new Command("dommemstat", "get memory statistics for a domain") { domain };
+        command.SetAction(async (r, ct) =>
+        {
+            var d = await s.DomainAsync(r.GetValue(domain)!, ct);
+            IReadOnlyList<(DomainMemoryStatTag Tag, ulong Value)> stats;
+            try
+            {
+                stats = await d.GetMemoryStatsAsync(ct);
+            }
+            catch (VirtException ex)
+            {
+                throw new CliException($"Failed to get memory statistics for domain {d.Name}", ex.Message);
+            }
+
+            if (s.Json)
+            {
+                var json = new JsonObject();
+                foreach (var (tag, value) in stats)
+                {
+                    json[Name(tag)] = value;
+                }
+
+                s.WriteJson(json);
+                return 0;
+            }
+
+            foreach (var (tag, value) in stats)
+            {
+                s.Out.Write($"{Name(tag)} {value.ToString(CultureInfo.InvariantCulture)}\n");
+            }
+
+            return 0;
+        });
+        return command;
+
+        static string Name(DomainMemoryStatTag tag) => (int)tag >= 0 && (int)tag < MemoryStatNames.Length ? MemoryStatNames[(int)tag] : ((int)tag).ToString(CultureInfo.InvariantCulture);
     }
 
     private static Command Simple(CliSession s, string name, string description, Action<VirtDomain> body)

@@ -43,6 +43,13 @@ public sealed class VirtDomain
         return new VirtDomainInfo((DomainState)r.State, r.MaxMem, r.Memory, r.NrVirtCpu, r.CpuTime);
     }
 
+    /// <summary>Memory statistics of a running domain (libvirt's virDomainMemoryStats): tag and value, KiB for sizes.</summary>
+    public async ValueTask<IReadOnlyList<(DomainMemoryStatTag Tag, ulong Value)>> GetMemoryStatsAsync(CancellationToken cancellationToken = default)
+    {
+        var r = await R.DomainMemoryStatsAsync(new DomainMemoryStatsArgs { Dom = Handle, MaxStats = 13 }, cancellationToken).ConfigureAwait(false);
+        return [.. r.Stats.Select(s => ((DomainMemoryStatTag)s.Tag, s.Val))];
+    }
+
     public async ValueTask<(DomainState State, int Reason)> GetStateAsync(CancellationToken cancellationToken = default)
     {
         var r = await R.DomainGetStateAsync(Flags(0), cancellationToken).ConfigureAwait(false);

@@ -158,6 +158,10 @@ public interface IDriverConnection : IAsyncDisposable
     ValueTask<IReadOnlyList<string>> GetDomainMessagesAsync(DomainRef domain, uint flags, CancellationToken cancellationToken) =>
         throw Unsupported();
 
+    /// <summary>DOMAIN_MEMORY_STATS of a running domain: values in KiB.</summary>
+    ValueTask<IReadOnlyList<(DomainMemoryStatTag Tag, ulong Value)>> GetDomainMemoryStatsAsync(DomainRef domain, uint flags, CancellationToken cancellationToken) =>
+        throw Unsupported();
+
     /// <summary>
     /// Opens the console (<paramref name="device"/> null: the first console or serial port) of a running domain as a
     /// byte stream in both directions. The stream ends when the domain stops or another session takes the console

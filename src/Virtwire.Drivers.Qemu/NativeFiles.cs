@@ -90,6 +90,26 @@ internal static partial class NativeFiles
     }
 
     /// <summary>User plus system CPU time of <paramref name="pid"/> in nanoseconds (0 when unknown).</summary>
+    /// <summary>Resident set size of a process in KiB, from /proc/PID/status (VmRSS); null when it is gone.</summary>
+    public static ulong? ResidentKiB(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    return ulong.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
     public static ulong CpuTimeNs(int pid)
     {
         try

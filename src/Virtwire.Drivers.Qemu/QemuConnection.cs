@@ -374,6 +374,31 @@ internal sealed class QemuConnection(QemuHost host, string uri, bool readOnly) :
         return result.HasElements ? result : null;
     }
 
+    // Memory statistics: the balloon's size and the QEMU process's resident set, as libvirt reports without guest polling.
+
+    public async ValueTask<IReadOnlyList<(DomainMemoryStatTag Tag, ulong Value)>> GetDomainMemoryStatsAsync(DomainRef domain, uint flags,
+        CancellationToken cancellationToken)
+    {
+        CheckFlags(flags, 0, "qemuDomainMemoryStats");
+        var d = host.Find(domain);
+        var runtime = d.Runtime ?? throw Errors.NotRunning();
+        var stats = new List<(DomainMemoryStatTag, ulong)>();
+        var balloon = await host.QueryBalloonKiBAsync(d, cancellationToken).ConfigureAwait(false);
+        stats.Add((DomainMemoryStatTag.ActualBalloon, balloon ?? d.Current.MemoryKiB));
+        if (balloon is not null)
+        {
+            // The balloon's guest statistics; without a polling period QEMU has none yet, only their timestamp 0.
+            stats.Add((DomainMemoryStatTag.LastUpdate, 0));
+        }
+
+        if (NativeFiles.ResidentKiB(runtime.Pid) is { } rss)
+        {
+            stats.Add((DomainMemoryStatTag.Rss, rss));
+        }
+
+        return stats;
+    }
+
     // Console
 
     public ValueTask<Stream> OpenDomainConsoleAsync(DomainRef domain, string? device, DomainConsoleFlags flags, CancellationToken cancellationToken)

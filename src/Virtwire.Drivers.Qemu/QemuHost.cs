@@ -879,12 +879,24 @@ internal sealed partial class QemuHost : IAsyncDisposable
         }
     }
 
-    private async Task MonitorCommandAsync(QemuDomain domain, string command, JsonObject? arguments, CancellationToken cancellationToken)
+    /// <summary>The balloon's current size in KiB (QMP query-balloon), or null when the guest has no balloon.</summary>
+    public async Task<ulong?> QueryBalloonKiBAsync(QemuDomain domain, CancellationToken cancellationToken)
+    {
+        if (!domain.Current.Balloon)
+        {
+            return null;
+        }
+
+        var reply = await MonitorCommandAsync(domain, "query-balloon", null, cancellationToken).ConfigureAwait(false);
+        return reply.TryGetProperty("actual", out var actual) && actual.TryGetUInt64(out var bytes) ? bytes / 1024 : null;
+    }
+
+    private async Task<JsonElement> MonitorCommandAsync(QemuDomain domain, string command, JsonObject? arguments, CancellationToken cancellationToken)
     {
         var runtime = RequireRunning(domain);
         try
         {
-            await runtime.Monitor!.ExecuteAsync(command, arguments, cancellationToken).ConfigureAwait(false);
+            return await runtime.Monitor!.ExecuteAsync(command, arguments, cancellationToken).ConfigureAwait(false);
         }
         catch (QmpException ex)
         {

@@ -61,6 +61,39 @@ internal sealed partial class TestConnection
             return new DomainInfo(d.State, d.Def.MaxMemoryKiB, d.Def.MemoryKiB, d.Def.Vcpus, CpuTimeNow());
         }));
 
+    // libvirt's test driver derives every memory statistic from the current memory (last_update is a fixed stamp).
+    public ValueTask<IReadOnlyList<(DomainMemoryStatTag Tag, ulong Value)>> GetDomainMemoryStatsAsync(DomainRef domain, uint flags,
+        CancellationToken cancellationToken)
+    {
+        TestState.CheckFlags(flags, 0, "testDomainMemoryStats");
+        return ValueTask.FromResult<IReadOnlyList<(DomainMemoryStatTag, ulong)>>(_state.Read(() =>
+        {
+            var d = _state.FindDomain(domain);
+            if (!d.IsActive)
+            {
+                throw TestState.Invalid(VirtErrorDomain.Test, "domain is not running");
+            }
+
+            var current = d.Def.MemoryKiB;
+            return new (DomainMemoryStatTag, ulong)[]
+            {
+                (DomainMemoryStatTag.ActualBalloon, current),
+                (DomainMemoryStatTag.SwapIn, 0),
+                (DomainMemoryStatTag.SwapOut, 0),
+                (DomainMemoryStatTag.MajorFault, 0),
+                (DomainMemoryStatTag.MinorFault, 0),
+                (DomainMemoryStatTag.Unused, current / 2),
+                (DomainMemoryStatTag.Available, current),
+                (DomainMemoryStatTag.Usable, current / 2),
+                (DomainMemoryStatTag.LastUpdate, 627319920),
+                (DomainMemoryStatTag.DiskCaches, current / 8),
+                (DomainMemoryStatTag.HugetlbPgalloc, 0),
+                (DomainMemoryStatTag.HugetlbPgfail, 0),
+                (DomainMemoryStatTag.Rss, current / 2),
+            };
+        }));
+    }
+
     public ValueTask<(DomainState State, int Reason)> GetDomainStateAsync(DomainRef domain, uint flags, CancellationToken cancellationToken)
     {
         TestState.CheckFlags(flags, 0, "testDomainGetState");

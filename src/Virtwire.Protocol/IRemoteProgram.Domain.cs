@@ -101,6 +101,9 @@ public partial interface IRemoteProgram
     [RpcProcedure(151, Priority = RpcPriority.High, ReadOnly = true)]
     IntRet DomainIsPersistent(DomainArgs args);
 
+    [RpcProcedure(159, ReadOnly = true)]
+    DomainMemoryStatsRet DomainMemoryStats(DomainMemoryStatsArgs args);
+
     [RpcProcedure(160)]
     void DomainAttachDeviceFlags(DomainXmlFlagsArgs args);
 

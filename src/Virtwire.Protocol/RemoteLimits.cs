@@ -22,4 +22,5 @@ public static class RemoteLimits
     public const int IdentityParams = 20;
     public const int TypedParams = 16384;
     public const int Uuid = 16;
+    public const int DomainMemoryStats = 1024;
 }

@@ -1,4 +1,6 @@
 using Virtwire.Protocol;
+using Virtwire.Drivers;
+using Virtwire.Rpc;
 
 namespace Virtwire.Server;
 
@@ -168,6 +170,21 @@ internal sealed partial class RemoteDispatcher
 
     public override async ValueTask<IntRet> DomainSnapshotNumAsync(ClientSession context, DomainFlagsArgs args, CancellationToken cancellationToken) =>
         Int(await D(context).GetSnapshotCountAsync(args.Dom.ToDriver(), args.Flags, cancellationToken).ConfigureAwait(false));
+
+    public override async ValueTask<DomainMemoryStatsRet> DomainMemoryStatsAsync(ClientSession context, DomainMemoryStatsArgs args, CancellationToken cancellationToken)
+    {
+        if (args.MaxStats > RemoteLimits.DomainMemoryStats)
+        {
+            throw DriverErrors.Create(VirtErrorCode.InternalError, VirtErrorDomain.Rpc,
+                "internal error: maxStats > REMOTE_DOMAIN_MEMORY_STATS_MAX", "internal error: %s");
+        }
+
+        var stats = await D(context).GetDomainMemoryStatsAsync(args.Dom.ToDriver(), args.Flags, cancellationToken).ConfigureAwait(false);
+        return new DomainMemoryStatsRet
+        {
+            Stats = [.. stats.Take((int)args.MaxStats).Select(s => new RemoteDomainMemoryStat { Tag = (int)s.Tag, Val = s.Value })],
+        };
+    }
 
     public override async ValueTask<DomainGetSecurityLabelRet> DomainGetSecurityLabelAsync(ClientSession context, DomainArgs args, CancellationToken cancellationToken)
     {

@@ -21,7 +21,7 @@ public sealed class CliAndClientDifferentialTests(DaemonPair pair)
         "dominfo test", "domstate test", "domstate --reason test", "domid test", "domuuid test", "domname 1",
         "domname 6695eb01-f6a4-8304-79aa-97f2502e193f", "dumpxml test", "domstats", "domstats --state test",
         "nodeinfo", "hostname", "version", "net-list", "net-list --all", "net-info default", "pool-list", "pool-list --all",
-        "pool-info default-pool", "dominfo nosuch", "suspend nosuch", "start test", "net-info nosuch", "pool-info nosuch",
+        "pool-info default-pool", "dommemstat test", "destroy test; dommemstat test", "dominfo nosuch", "suspend nosuch", "start test", "net-info nosuch", "pool-info nosuch",
         "suspend test; domstate --reason test; suspend test; resume test; resume test; destroy test; domid test; dominfo test; start test; domid test",
         "shutdown test; domstate --reason test; list --all; start test; reboot test; autostart test; dominfo test; autostart --disable test",
         "setmem test 1048576; dominfo test; setmem test 99999999; undefine test; list --all; destroy test; list --all",

@@ -72,6 +72,9 @@ public sealed class QemuDriverTests
                 var info = await domain.GetInfoAsync(ct);
                 Assert.Equal(128UL * 1024, info.MaxMemoryKiB);
                 Assert.True(info.CpuTimeNs > 0);
+                var memory = (await domain.GetMemoryStatsAsync(ct)).ToDictionary(s => s.Tag, s => s.Value);
+                Assert.Equal(128UL * 1024, memory[DomainMemoryStatTag.ActualBalloon]);
+                Assert.True(memory[DomainMemoryStatTag.Rss] > 0);
 
                 // ACPI power button: the guest powers itself off; the domain ends shut off with reason "shutdown".
                 await DrainAsync(events);
@@ -191,6 +194,11 @@ public sealed class QemuDriverTests
             Assert.True(console.ExitCode == 0, daemon.Name + ": " + console);
             output.Append(console.Stdout);
 
+            // Memory statistics: the same tags in the same order; the resident set size is the process's own.
+            var memory = await DaemonPair.VirshAsync(uri, $"dommemstat {name}", ct);
+            Assert.True(memory.ExitCode == 0, daemon.Name + ": " + memory);
+            output.Append(System.Text.RegularExpressions.Regex.Replace(memory.Stdout, @"^rss \d+$", "rss N", System.Text.RegularExpressions.RegexOptions.Multiline));
+
             var python = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonLifecycle, uri, name], timeout: Patience, cancellationToken: ct);
             Assert.True(python.ExitCode == 0, daemon.Name + ": " + python);
             output.Append(python.Stdout);
@@ -224,6 +232,7 @@ public sealed class QemuDriverTests
         Assert.Equal(
             $"Domain '{name}' defined from {xml}\n\nDomain '{name}' started\n\npaused (user)\n\n" +
             "console ok\n" +
+            "actual 131072\nlast_update 0\nrss N\n\n" +
             "state [1, 5]\nsuspended [3, 1]\nresumed [1, 5]\nevents [(5, 0)]\nafter [5, 1] 0\nrestarted 1 True\n" +
             $"Domain '{name}' destroyed\n\nshut off (destroyed)\n\nDomain '{name}' has been undefined\n\n\n",
             ours);

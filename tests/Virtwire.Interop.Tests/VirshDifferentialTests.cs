@@ -40,6 +40,7 @@ public sealed class VirshDifferentialTests(DaemonPair pair)
     public static TheoryData<string, string> Sessions => new()
     {
         { "listing", "list; list --all; list --inactive; list --name; list --uuid --all; list --state-running; list --persistent; list --transient" },
+        { "memory-stats", "dommemstat test; setmem test 1000000; dommemstat test; destroy test; dommemstat test; dommemstat nosuch" },
         { "information", "dominfo test; domstate test; domstate --reason test; domid test; domuuid test; domname 1; domname 6695eb01-f6a4-8304-79aa-97f2502e193f; dumpxml test; dumpxml --inactive test; vcpucount test; domblklist test; domstats test; domstats --state --list-active" },
         { "lifecycle", "suspend test; domstate --reason test; list; resume test; domstate --reason test; destroy test; domstate --reason test; list --all; dominfo test; start test; domstate --reason test; list --all; shutdown test; domstate --reason test; start test; reboot test; domstate --reason test; reset test" },
         { "wrong states", "suspend test; suspend test; resume test; resume test; start test; destroy test; destroy test; suspend test; resume test; shutdown test; reboot test" },

@@ -343,3 +343,21 @@ public enum DomainConsoleFlags : uint
     /// <summary>Only open when the driver can guarantee exclusive, safe access.</summary>
     Safe = 2,
 }
+
+/// <summary>virDomainMemoryStatTags: what each DOMAIN_MEMORY_STATS entry measures.</summary>
+public enum DomainMemoryStatTag
+{
+    SwapIn = 0,
+    SwapOut = 1,
+    MajorFault = 2,
+    MinorFault = 3,
+    Unused = 4,
+    Available = 5,
+    ActualBalloon = 6,
+    Rss = 7,
+    Usable = 8,
+    LastUpdate = 9,
+    DiskCaches = 10,
+    HugetlbPgalloc = 11,
+    HugetlbPgfail = 12,
+}

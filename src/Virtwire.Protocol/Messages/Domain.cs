@@ -210,6 +210,32 @@ public sealed partial record ConnectGetAllDomainStatsRet
 }
 
 [XdrStruct]
+public sealed partial record DomainMemoryStatsArgs
+{
+    public required RemoteDomain Dom { get; init; }
+
+    public uint MaxStats { get; init; }
+
+    public uint Flags { get; init; }
+}
+
+/// <summary>One memory statistic: <see cref="Tag"/> is a <see cref="DomainMemoryStatTag"/>, values in KiB (counts for faults).</summary>
+[XdrStruct]
+public sealed partial record RemoteDomainMemoryStat
+{
+    public int Tag { get; init; }
+
+    public ulong Val { get; init; }
+}
+
+[XdrStruct]
+public sealed partial record DomainMemoryStatsRet
+{
+    [XdrMax(RemoteLimits.DomainMemoryStats)]
+    public required RemoteDomainMemoryStat[] Stats { get; init; }
+}
+
+[XdrStruct]
 public sealed partial record DomainOpenConsoleArgs
 {
     public required RemoteDomain Dom { get; init; }
