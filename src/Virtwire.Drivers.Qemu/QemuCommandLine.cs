@@ -58,7 +58,10 @@ internal static class QemuCommandLine
             args.AddRange(["-boot", "order=" + order]);
         }
 
-        var sata = definition.Disks.Any(d => d.Bus == "sata");
+        // q35 has an AHCI controller built in (buses ide.0 to ide.5, one unit each): IDE and SATA disks both go there.
+        // pc has the PIIX IDE controller (ide.0 and ide.1, two units each); SATA disks get an AHCI controller added.
+        var q35 = definition.Machine.Contains("q35", StringComparison.Ordinal);
+        var sata = !q35 && definition.Disks.Any(d => d.Bus == "sata");
         if (sata)
         {
             args.AddRange(["-device", "ahci,id=sata0"]);
@@ -85,6 +88,7 @@ internal static class QemuCommandLine
             var device = disk.Bus switch
             {
                 "virtio" => $"virtio-blk-pci,drive=drive-{disk.Target},id={disk.Target}{boot}",
+                _ when q35 => $"{(disk.Device == "cdrom" ? "ide-cd" : "ide-hd")},bus=ide.{sataUnit++},drive=drive-{disk.Target},id={disk.Target}{boot}",
                 "sata" => $"{(disk.Device == "cdrom" ? "ide-cd" : "ide-hd")},bus=sata0.{sataUnit++},drive=drive-{disk.Target},id={disk.Target}{boot}",
                 _ => $"{(disk.Device == "cdrom" ? "ide-cd" : "ide-hd")},bus=ide.{ideUnit / 2},unit={ideUnit++ % 2},drive=drive-{disk.Target},id={disk.Target}{boot}",
             };

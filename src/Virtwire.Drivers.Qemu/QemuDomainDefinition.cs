@@ -356,7 +356,13 @@ internal sealed record QemuDomainDefinition
 
         if (device == "cdrom" && bus == "virtio")
         {
-            throw Errors.Unsupported("disk type of 'vda' does not support ejectable media");
+            throw Errors.Unsupported($"disk type of '{target}' does not support ejectable media");
+        }
+
+        var readOnly = device == "cdrom" || disk.Element("readonly") is not null;
+        if (readOnly && device == "disk" && bus is "ide" or "sata")
+        {
+            throw Errors.Unsupported($"readonly {bus} disks are not supported");
         }
 
         if (earlier.Any(d => d.Target == target))
@@ -364,8 +370,15 @@ internal sealed record QemuDomainDefinition
             throw Errors.XmlError($"target '{target}' duplicated for disk sources");
         }
 
-        int? order = disk.Element("boot")?.Attribute("order") is { } o ? int.Parse(o.Value, CultureInfo.InvariantCulture) : null;
-        return new QemuDisk(device, format, source, target, bus, device == "cdrom" || disk.Element("readonly") is not null, order);
+        int? order = null;
+        if (disk.Element("boot")?.Attribute("order") is { } o)
+        {
+            order = int.TryParse(o.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+                ? n
+                : throw Errors.XmlError($"incorrect boot order '{o.Value}', expecting positive integer");
+        }
+
+        return new QemuDisk(device, format, source, target, bus, readOnly, order);
     }
 
     private static QemuInterface ParseInterface(XElement element)

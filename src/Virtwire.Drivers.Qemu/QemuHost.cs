@@ -553,7 +553,8 @@ internal sealed partial class QemuHost : IAsyncDisposable
                 throw Errors.Internal("QEMU did not finish starting in time");
             }
 
-            stderr = (await errorText.ConfigureAwait(false)).Trim() + (await outputText.ConfigureAwait(false)).Trim();
+            stderr = string.Join('\n', new[] { (await errorText.ConfigureAwait(false)).Trim(), (await outputText.ConfigureAwait(false)).Trim() }
+                .Where(text => text.Length > 0));
             if (stderr.Length > 0)
             {
                 await File.AppendAllTextAsync(paths.Log, stderr + "\n", cancellationToken).ConfigureAwait(false);

@@ -92,6 +92,7 @@ public sealed class QemuDefinitionTests
     [InlineData("<devices><graphics type='spice'/></devices>", "graphics type 'spice'")]
     [InlineData("<devices><serial type='tcp'><target port='0'/></serial></devices>", "serial type 'tcp'")]
     [InlineData("<iothreads>2</iothreads>", "<iothreads>")]
+    [InlineData("<devices><disk type='file' device='disk'><source file='/x'/><target dev='hda' bus='ide'/><readonly/></disk></devices>", "readonly ide disks")]
     public void Parse_RejectsWhatItCannotRun_WithLibvirtsConfigUnsupported(string fragment, string mentioned)
     {
         var xml = $"<domain type='qemu'><name>x</name><memory>65536</memory><os><type>hvm</type></os>{fragment}</domain>";
@@ -99,6 +100,34 @@ public sealed class QemuDefinitionTests
         Assert.Equal(VirtErrorCode.ConfigUnsupported, ex.Error.Code);
         Assert.StartsWith("unsupported configuration: ", ex.Error.Message, StringComparison.Ordinal);
         Assert.Contains(mentioned, ex.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CommandLine_PcMachine_AddsAnAhciControllerForSata_AndPairsIdeUnits()
+    {
+        var d = QemuDomainDefinition.Parse("""
+            <domain type='qemu'><name>p</name><memory>65536</memory><os><type machine='pc'>hvm</type></os><devices>
+              <disk type='file' device='disk'><source file='/a'/><target dev='hda' bus='ide'/></disk>
+              <disk type='file' device='disk'><source file='/b'/><target dev='hdb' bus='ide'/></disk>
+              <disk type='file' device='disk'><source file='/c'/><target dev='hdc' bus='ide'/></disk>
+              <disk type='file' device='disk'><source file='/d'/><target dev='sda' bus='sata'/><boot order='2'/></disk>
+            </devices></domain>
+            """);
+        var args = QemuCommandLine.Build(d, Paths, kvm: false, vncDisplay: 0);
+        Assert.Contains("ahci,id=sata0", args);
+        Assert.Contains("ide-hd,bus=ide.0,unit=0,drive=drive-hda,id=hda", args);
+        Assert.Contains("ide-hd,bus=ide.0,unit=1,drive=drive-hdb,id=hdb", args);
+        Assert.Contains("ide-hd,bus=ide.1,unit=0,drive=drive-hdc,id=hdc", args);
+        Assert.Contains("ide-hd,bus=sata0.0,drive=drive-sda,id=sda,bootindex=2", args);
+    }
+
+    [Fact]
+    public void Parse_BadBootOrder_IsAnXmlError_NotACrash()
+    {
+        var ex = Assert.Throws<RpcRemoteException>(() => QemuDomainDefinition.Parse(
+            "<domain type='qemu'><name>x</name><memory>65536</memory><os><type>hvm</type></os><devices>" +
+            "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/><boot order='first'/></disk></devices></domain>"));
+        Assert.Equal(VirtErrorCode.XmlError, ex.Error.Code);
     }
 
     [Fact]
@@ -124,7 +153,9 @@ public sealed class QemuDefinitionTests
         // Commas in a file name are doubled, as QEMU's option syntax needs.
         Assert.Contains("file=/var/lib/images/web,,1.qcow2,if=none,id=drive-vda,format=qcow2", args);
         Assert.Contains("virtio-blk-pci,drive=drive-vda,id=vda", args);
-        Assert.Contains("ide-cd,bus=sata0.0,drive=drive-sda,id=sda", args);
+        // q35's built-in AHCI controller takes SATA (and IDE) disks; no controller is added.
+        Assert.Contains("ide-cd,bus=ide.0,drive=drive-sda,id=sda", args);
+        Assert.DoesNotContain("ahci,id=sata0", args);
         Assert.Contains("user,id=hostnet0", args);
         Assert.Contains("bridge,id=hostnet1,br=br0", args);
         Assert.Contains("e1000,netdev=hostnet1,id=net1,mac=52:54:00:12:34:57", args);

@@ -306,6 +306,68 @@ public sealed class QemuDriverTests
         }
     }
 
+    [Theory]
+    [InlineData("pc")]
+    [InlineData("q35")]
+    public async Task DisksNicsSerialsAndVnc_StartUnderRealQemu(string machine)
+    {
+        var guest = RequireGuest();
+        var ct = TestContext.Current.CancellationToken;
+        var name = "dev-" + Guid.NewGuid().ToString("N")[..8];
+        var images = Directory.CreateTempSubdirectory("vw-images-").FullName;
+        foreach (var image in new[] { "a.raw", "b.raw", "c.raw", "cd.iso" })
+        {
+            await using var file = File.Create(Path.Combine(images, image));
+            file.SetLength(16 << 20);
+        }
+
+        var xml = guest.DomainXml(name)
+            .Replace("machine='pc'", $"machine='{machine}'", StringComparison.Ordinal)
+            .Replace("<devices>", $"""
+                <devices>
+                    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{images}/a.raw'/><target dev='vda' bus='virtio'/></disk>
+                    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{images}/b.raw'/><target dev='hda' bus='ide'/></disk>
+                    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{images}/c.raw'/><target dev='sda' bus='sata'/></disk>
+                    <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='{images}/cd.iso'/><target dev='sdb' bus='sata'/></disk>
+                    <interface type='user'><model type='virtio'/></interface>
+                    <interface type='user'><model type='e1000'/></interface>
+                    <serial type='pty'><target port='1'/></serial>
+                    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
+                """, StringComparison.Ordinal);
+        var daemon = await DaemonProcess.StartVirtwiredAsync(ct);
+        try
+        {
+            await using var conn = await VirtConnection.OpenAsync(daemon.QemuUri, cancellationToken: ct);
+            var domain = await conn.CreateDomainAsync(xml, cancellationToken: ct);
+            Assert.Equal((DomainState.Running, (int)DomainRunningReason.Booted), await domain.GetStateAsync(ct));
+
+            // The live XML names the ptys QEMU allocated and the VNC port it listens on.
+            var live = System.Xml.Linq.XElement.Parse(await domain.GetXmlDescAsync(cancellationToken: ct));
+            var ptys = live.Descendants("serial").Select(e => (string?)e.Element("source")?.Attribute("path")).ToList();
+            Assert.Equal(2, ptys.Count);
+            Assert.All(ptys, p => Assert.StartsWith("/dev/pts/", p, StringComparison.Ordinal));
+            var port = (int)live.Descendants("graphics").Single().Attribute("port")!;
+            using (var vnc = new System.Net.Sockets.TcpClient())
+            {
+                await vnc.ConnectAsync(System.Net.IPAddress.Loopback, port, ct);
+                var banner = new byte[12];
+                await vnc.GetStream().ReadExactlyAsync(banner, ct);
+                Assert.StartsWith("RFB ", Encoding.ASCII.GetString(banner), StringComparison.Ordinal);
+            }
+
+            // A transient domain disappears when it stops.
+            await domain.DestroyAsync(cancellationToken: ct);
+            var gone = await Assert.ThrowsAsync<VirtException>(async () => await conn.LookupDomainByNameAsync(name, ct));
+            Assert.Equal(Virtwire.Rpc.VirtErrorCode.NoDomain, gone.Code);
+        }
+        finally
+        {
+            KillGuests(name);
+            await daemon.DisposeAsync();
+            Directory.Delete(images, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task KillDuringABurstOfDefines_KeepsEveryAcknowledgedDefinition_AndNoneIsCorrupt()
     {
