@@ -13,7 +13,7 @@ internal static class CliApp
         var readOnly = new Option<bool>("--readonly", "-r") { Description = "connect readonly", Recursive = true };
         var json = new Option<bool>("--json") { Description = "machine-readable output", Recursive = true };
         var root = new RootCommand("virtwire: virsh's commands over a pure managed libvirt client") { connect, readOnly, json };
-        foreach (var command in DomainCommands.Create(session).Concat(HostCommands.Create(session)).Concat(EventCommands.Create(session)))
+        foreach (var command in DomainCommands.Create(session).Concat(HostCommands.Create(session)).Concat(EventCommands.Create(session)).Concat(SaslCommands.Create(session)))
         {
             root.Subcommands.Add(command);
         }

@@ -18,7 +18,20 @@ public sealed record VirtConnectionOptions
     public int KeepaliveCount { get; init; } = 6;
 
     public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
+    /// <summary>
+    /// Asked for a user name and password when the server requires SASL and neither the URI nor libvirt's auth.conf
+    /// (<c>LIBVIRT_AUTH_FILE</c>, <c>~/.config/libvirt/auth.conf</c>, <c>/etc/libvirt/auth.conf</c>) supplies them.
+    /// Return null to give up.
+    /// </summary>
+    public Func<VirtAuthRequest, CancellationToken, ValueTask<VirtCredential?>>? Credentials { get; init; }
 }
+
+/// <summary>What the server wants to authenticate: the host as the URI names it, the mechanism, any user name already known.</summary>
+public sealed record VirtAuthRequest(string Host, string Mechanism, string? Username);
+
+/// <summary>A SASL user name and password.</summary>
+public sealed record VirtCredential(string Username, string Password);
 
 /// <summary>Host facts (virNodeInfo): memory in KiB, frequency in MHz.</summary>
 public sealed record VirtNodeInfo(string Model, ulong MemoryKiB, int Cpus, int Mhz, int Nodes, int Sockets, int Cores, int Threads);

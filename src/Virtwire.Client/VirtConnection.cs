@@ -70,12 +70,17 @@ public sealed partial class VirtConnection : IAsyncDisposable
 
     private async ValueTask HandshakeAsync(CancellationToken cancellationToken)
     {
+        // libvirt's client uses the first auth type the server lists (protocol-facts §5.1).
         var auth = await Remote.AuthListAsync(cancellationToken).ConfigureAwait(false);
-        if (auth.Types.Length > 0 && !auth.Types.Contains(AuthType.None))
+        switch (auth.Types.Length == 0 ? AuthType.None : auth.Types[0])
         {
-            throw new VirtException(RemoteError.Create(VirtErrorCode.AuthFailed, VirtErrorDomain.Remote,
-                $"authentication failed: unsupported authentication type {auth.Types[0]} (SASL arrives with issue 6)", "authentication failed: %s",
-                $"unsupported authentication type {auth.Types[0]}"));
+            case AuthType.None:
+                break;
+            case AuthType.Sasl:
+                await AuthenticateSaslAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            case var other:
+                throw AuthError($"unsupported authentication type {other} (polkit needs a local libvirt client)");
         }
 
         var keepalive = _options.KeepaliveInterval > TimeSpan.Zero &&

@@ -20,7 +20,8 @@ internal sealed class DaemonConfig
         "keepalive_interval", "keepalive_count", "keepalive_required", "log_level", "log_outputs", "log_filters",
         "key_file", "cert_file", "ca_file", "crl_file", "tls_no_verify_certificate", "tls_allowed_dn_list", "tls_priority",
         // Virtwire's own: where the QEMU driver keeps definitions (etc/qemu), runtime status (run/qemu) and logs (log/qemu).
-        "qemu_root",
+        "qemu_root", "sasl_db",
+        "sasl_allowed_username_list",
     };
 
     private readonly Dictionary<string, object> _values = new(StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using Virtwire.Protocol;
 using Virtwire.Drivers.Qemu;
 using Virtwire.Rpc;
 
@@ -46,6 +47,20 @@ internal sealed record DaemonSettings
 
     public IReadOnlyList<string> TlsAllowedDnList { get; init; } = [];
 
+    /// <summary>Auth per listener (libvirtd's auth_unix_rw, auth_unix_ro, auth_tcp, auth_tls): none or SASL.</summary>
+    public AuthType AuthUnixRw { get; init; } = AuthType.None;
+
+    public AuthType AuthUnixRo { get; init; } = AuthType.None;
+
+    public AuthType AuthTcp { get; init; } = AuthType.None;
+
+    public AuthType AuthTls { get; init; } = AuthType.None;
+
+    /// <summary>Virtwire's SASL user database (SCRAM keys, managed with <c>virtwire saslpasswd</c>).</summary>
+    public string SaslDb { get; init; } = DefaultSaslDb();
+
+    public IReadOnlyList<string> SaslAllowedUsernameList { get; init; } = [];
+
     /// <summary>The QEMU driver's directories: under <c>qemu_root</c> when set, else the system or per-user defaults.</summary>
     public required QemuDriverOptions Qemu { get; init; }
 
@@ -69,14 +84,12 @@ internal sealed record DaemonSettings
             warn($"unknown configuration key '{key}' ignored");
         }
 
-        foreach (var key in new[] { "auth_tcp", "auth_unix_ro", "auth_unix_rw", "auth_tls" })
+        AuthType Auth(string key, string fallback) => config.GetString(key, fallback) switch
         {
-            var value = config.GetStringOrNull(key);
-            if (value is not null && value != "none")
-            {
-                throw new ConfigException($"{key} = \"{value}\" is not supported yet (only \"none\"); see issue 6");
-            }
-        }
+            "none" => AuthType.None,
+            "sasl" => AuthType.Sasl,
+            var other => throw new ConfigException($"{key} = \"{other}\" is not supported (\"none\" or \"sasl\"; polkit is not available)"),
+        };
 
         var listenTls = listen && config.GetBool("listen_tls", fallback: true);
         var tlsPortText = config.GetString("tls_port", "16514");
@@ -93,6 +106,13 @@ internal sealed record DaemonSettings
 
         return new DaemonSettings
         {
+            // libvirtd's defaults: SASL on plain TCP, none elsewhere (Debian builds without polkit for unix sockets use none).
+            AuthUnixRw = Auth("auth_unix_rw", "none"),
+            AuthUnixRo = Auth("auth_unix_ro", "none"),
+            AuthTcp = Auth("auth_tcp", "sasl"),
+            AuthTls = Auth("auth_tls", "none"),
+            SaslDb = Path.GetFullPath(config.GetString("sasl_db", DefaultSaslDb())),
+            SaslAllowedUsernameList = config.GetList("sasl_allowed_username_list"),
             ListenTcp = listen && config.GetBool("listen_tcp", fallback: false),
             ListenTls = listenTls,
             TlsPort = tlsPort,
@@ -116,6 +136,11 @@ internal sealed record DaemonSettings
             KeepaliveCount = (int)config.GetInt("keepalive_count", 5),
         };
     }
+
+    private static string DefaultSaslDb() =>
+        Environment.UserName == "root" ? "/etc/virtwire/passwd.db" :
+        Path.Combine(Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config"),
+            "virtwire", "passwd.db");
 
     private static string DefaultSocketDir() =>
         Environment.UserName == "root" ? "/run/libvirt" :

@@ -133,7 +133,7 @@ internal sealed partial class Listeners : IAsyncDisposable
                 continue;
             }
 
-            var peer = client.RemoteEndPoint is IPEndPoint ip ? ip.ToString() : "unix" + (readOnly ? "-ro" : string.Empty);
+            var peer = client.RemoteEndPoint is IPEndPoint ip ? ip.ToString() : "unix" + (readOnly ? "-ro" : string.Empty) + PeerCredentials(client);
             _ = ServeAsync(client, readOnly, peer, tls);
         }
     }
@@ -148,9 +148,12 @@ internal sealed partial class Listeners : IAsyncDisposable
             }
 
             Stream stream = new NetworkStream(client, ownsSocket: true);
+            var unix = client.AddressFamily == AddressFamily.Unix;
+            var auth = tls ? _settings.AuthTls : !unix ? _settings.AuthTcp : readOnly ? _settings.AuthUnixRo : _settings.AuthUnixRw;
+            string? identity = unix ? peer : null;
             if (tls)
             {
-                var (secured, identity, refusal) = await _tls!.AcceptAsync(stream, _stopping.Token).ConfigureAwait(false);
+                var (secured, dn, refusal) = await _tls!.AcceptAsync(stream, _stopping.Token).ConfigureAwait(false);
                 if (secured is null)
                 {
                     // libvirt refuses by hanging up: no byte, no error packet.
@@ -158,11 +161,14 @@ internal sealed partial class Listeners : IAsyncDisposable
                     return;
                 }
 
-                Log.TlsAccepted(_logger, peer, identity ?? "(no certificate)");
+                Log.TlsAccepted(_logger, peer, dn ?? "(no certificate)");
+                identity = dn is null ? null : "x509 " + dn;
                 stream = secured;
             }
 
-            await _server.ServeAsync(stream, readOnly, peer, _options, _stopping.Token).ConfigureAwait(false);
+            // SCRAM (SSF 0) is acceptable only where the channel is already private: TLS or a unix socket.
+            var access = new ClientAccess(readOnly, auth, SecureChannel: tls || unix, identity);
+            await _server.ServeAsync(stream, access, peer, _options, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -174,6 +180,34 @@ internal sealed partial class Listeners : IAsyncDisposable
         {
             Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
             Interlocked.Decrement(ref _clients);
+        }
+    }
+
+    /// <summary>The unix peer's pid and uid (SO_PEERCRED), for the log: "[pid=…,uid=…]".</summary>
+    private static string PeerCredentials(Socket client)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return string.Empty;
+        }
+
+        try
+        {
+            Span<byte> credentials = stackalloc byte[12];
+            const int SolSocket = 1, SoPeerCred = 17;
+            var length = client.GetRawSocketOption(SolSocket, SoPeerCred, credentials);
+            if (length < 12)
+            {
+                return string.Empty;
+            }
+
+            var pid = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials);
+            var uid = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(credentials[4..]);
+            return $"[pid={pid},uid={uid}]";
+        }
+        catch (SocketException)
+        {
+            return string.Empty;
         }
     }
 

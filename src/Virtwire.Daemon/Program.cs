@@ -57,7 +57,12 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
     return 1;
 }
 
-var server = new RemoteServer([new TestDriver(), qemu], loggerFactory) { MaxWorkers = settings.MaxWorkers };
+var server = new RemoteServer([new TestDriver(), qemu], loggerFactory)
+{
+    MaxWorkers = settings.MaxWorkers,
+    SaslCredentials = new Virtwire.Rpc.Sasl.ScramCredentialStore(settings.SaslDb),
+    SaslAllowedUsernames = settings.SaslAllowedUsernameList,
+};
 await using var listeners = new Listeners(server, settings, loggerFactory);
 try
 {

@@ -35,9 +35,7 @@ internal sealed class TlsServer
     }
 
     /// <summary>fnmatch-style glob (*, ?, [..]) as libvirt matches DNs and user names.</summary>
-    internal static Regex Glob(string pattern) =>
-        new("^" + Regex.Escape(pattern).Replace(@"\*", ".*", StringComparison.Ordinal).Replace(@"\?", ".", StringComparison.Ordinal)
-            .Replace(@"\[", "[", StringComparison.Ordinal).Replace(@"\]", "]", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
+    internal static Regex Glob(string pattern) => Virtwire.Server.AccessGlob.Compile(pattern);
 
     /// <summary>The DN as GnuTLS prints it: attributes in certificate order, "C=GB,O=Example,CN=client".</summary>
     internal static string DistinguishedName(X509Certificate2 certificate) =>

@@ -20,7 +20,16 @@ internal sealed partial class RemoteDispatcher(RemoteServer server) : RemoteProg
     private static IDriverConnection D(ClientSession session) => session.Driver!;
 
     public override ValueTask<AuthListRet> AuthListAsync(ClientSession context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(new AuthListRet { Types = [AuthType.None] });
+        ValueTask.FromResult(server.AuthList(context));
+
+    public override ValueTask<StringRet> AuthSaslInitAsync(ClientSession context, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(server.SaslInit(context));
+
+    public override ValueTask<AuthSaslStepRet> AuthSaslStartAsync(ClientSession context, AuthSaslStartArgs args, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(server.SaslStart(context, args));
+
+    public override ValueTask<AuthSaslStepRet> AuthSaslStepAsync(ClientSession context, AuthSaslStepArgs args, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(server.SaslStep(context, args));
 
     public override async ValueTask<IntRet> ConnectSupportsFeatureAsync(ClientSession context, IntArgs args, CancellationToken cancellationToken)
     {
