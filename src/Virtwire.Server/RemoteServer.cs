@@ -88,17 +88,19 @@ public sealed partial class RemoteServer : IRpcServerHandler
     public ValueTask<IXdrWritable> HandleCallAsync(RpcServerConnection connection, RpcHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var session = (ClientSession)connection.State!;
+
+        // Before the listener's authentication completes only the auth procedures are answered (protocol-facts §4.4):
+        // libvirt says "authentication required" with VIR_ERR_RPC, not AUTH_FAILED, for the sake of old clients. Every
+        // other number gets it, known to this daemon or not, so an unauthenticated peer learns nothing.
+        if (!session.Authenticated && header.Procedure is < RemoteProgram.Numbers.AuthList or > RemoteProgram.Numbers.AuthPolkit)
+        {
+            throw new RpcRemoteException(RemoteError.Create(VirtErrorCode.Rpc, VirtErrorDomain.Rpc, "authentication required"));
+        }
+
         var procedure = RemoteProgram.Find(header.Procedure);
         if (procedure is null || procedure.Kind != RpcProcedureKind.Call)
         {
             throw new RpcProcedureNotImplementedException(header.Procedure);
-        }
-
-        // Before the listener's authentication completes only the auth procedures are answered (protocol-facts §4.4):
-        // libvirt says "authentication required" with VIR_ERR_RPC, not AUTH_FAILED, for the sake of old clients.
-        if (!session.Authenticated && !procedure.AllowedBeforeAuth)
-        {
-            throw new RpcRemoteException(RemoteError.Create(VirtErrorCode.Rpc, VirtErrorDomain.Rpc, "authentication required"));
         }
 
         // Everything that talks to a hypervisor needs CONNECT_OPEN first (protocol-facts §4.4).

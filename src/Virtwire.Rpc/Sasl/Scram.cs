@@ -112,6 +112,9 @@ internal static class ScramSyntax
 /// </summary>
 public sealed class ScramServer(ScramMechanism mechanism, Func<string, ScramCredential?> lookup)
 {
+    /// <summary>Where the server's half of the nonce comes from (tests fix it to replay RFC vectors).</summary>
+    internal Func<string> NonceSource { get; init; } = ScramSyntax.NewNonce;
+
     private ScramCredential? _credential;
     private string? _clientFirstBare;
     private string? _serverFirst;
@@ -164,7 +167,7 @@ public sealed class ScramServer(ScramMechanism mechanism, Func<string, ScramCred
         var salt = _credential?.Salt ?? Mechanism.Digest(Encoding.UTF8.GetBytes("virtwire-unknown:" + user))[..16];
         var iterations = _credential?.Iterations ?? 10_000;
         Username = user;
-        _nonce = clientNonce + ScramSyntax.NewNonce();
+        _nonce = clientNonce + NonceSource();
         _serverFirst = $"r={_nonce},s={Convert.ToBase64String(salt)},i={iterations}";
         return _serverFirst;
     }

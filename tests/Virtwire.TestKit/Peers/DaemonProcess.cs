@@ -69,7 +69,11 @@ public sealed class DaemonProcess : IAsyncDisposable
     /// /var/lib/libvirt, /var/cache/libvirt and /var/log/libvirt bound over the real ones inside its mount namespace
     /// (QEMU runs as root with plain log files, as ../shared/interop describes), so nothing of the host's is touched.
     /// </summary>
-    public static Task<DaemonProcess> StartLibvirtdAsync(string? extraConfig, bool qemu, CancellationToken cancellationToken = default)
+    public static Task<DaemonProcess> StartLibvirtdAsync(string? extraConfig, bool qemu, CancellationToken cancellationToken = default) =>
+        StartLibvirtdAsync(extraConfig, qemu, saslConfigPath: null, cancellationToken);
+
+    /// <summary>Starts libvirtd; <paramref name="saslConfigPath"/> is where Cyrus SASL finds its libvirt.conf (SASL_CONF_PATH).</summary>
+    public static Task<DaemonProcess> StartLibvirtdAsync(string? extraConfig, bool qemu, string? saslConfigPath, CancellationToken cancellationToken)
     {
         var directory = Directory.CreateTempSubdirectory("vw-libvirtd-").FullName;
         var port = LibvirtdConfig.FreePort();
@@ -104,6 +108,11 @@ public sealed class DaemonProcess : IAsyncDisposable
                 RealLibvirt.Libvirtd, config, Path.Combine(directory, "libvirtd.pid"),
             },
         };
+        if (saslConfigPath is not null)
+        {
+            info.Environment["SASL_CONF_PATH"] = saslConfigPath;
+        }
+
         return StartAsync(info, directory, port, "libvirtd", cancellationToken);
     }
 

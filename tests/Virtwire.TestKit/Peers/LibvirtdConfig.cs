@@ -31,14 +31,13 @@ public static class LibvirtdConfig
             """);
         if (extra is not null)
         {
-            // A later key wins, as in libvirtd's parser; TLS is on by default once listening, so drop the "off".
-            var text = File.ReadAllText(path);
-            if (extra.Contains("tls", StringComparison.Ordinal))
-            {
-                text = text.Replace("listen_tls = 0\n", string.Empty, StringComparison.Ordinal);
-            }
-
-            File.WriteAllText(path, text + "\n" + extra + "\n");
+            // libvirtd's parser takes the *first* of duplicate keys, virtwired's the last: keep only the last line of
+            // each key, so that both daemons read the same settings whatever the order of the pieces.
+            static string Key(string line) => line.Contains('=', StringComparison.Ordinal) ? line.Split('=')[0].Trim() : string.Empty;
+            var lines = File.ReadAllLines(path).Concat(extra.Split('\n')).ToList();
+            var kept = lines.Where((line, i) => Key(line).Length == 0 || Key(line).StartsWith('#') ||
+                !lines.Skip(i + 1).Any(later => Key(later) == Key(line)));
+            File.WriteAllText(path, string.Join("\n", kept) + "\n");
         }
 
         return path;
