@@ -47,7 +47,7 @@ internal sealed class CliSession(TextWriter output, TextWriter error) : IAsyncDi
         }
         catch (VirtException ex)
         {
-            throw new CliException(ex.Message, "failed to connect to the hypervisor");
+            throw new CliException("failed to connect to the hypervisor", ex.Message);
         }
 
         return _connection;

@@ -39,6 +39,9 @@ internal static class Transports
                     return new NetworkStream(unix, ownsSocket: true);
                 case VirtTransport.Tcp:
                     return await ConnectTcpAsync(uri, cancellationToken).ConfigureAwait(false);
+                case VirtTransport.Ssh or VirtTransport.LibSsh or VirtTransport.LibSsh2:
+                    // libssh/libssh2 are libvirt's in-process SSH clients; the system ssh does the same job here.
+                    return SshTransport.Connect(uri, readOnly);
                 case VirtTransport.Tls:
                     return await TlsTransport.ConnectAsync(await ConnectTcpAsync(uri, cancellationToken).ConfigureAwait(false), uri, cancellationToken)
                         .ConfigureAwait(false);

@@ -61,6 +61,13 @@ public sealed partial class VirtConnection : IAsyncDisposable
             await connection.HandshakeAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
+        catch (VirtConnectionException ex) when (stream is SshTransport.ProcessStream ssh)
+        {
+            // ssh failed (refused, no key, unknown host, no nc on the far side): say what ssh said, as libvirt does.
+            var said = await ssh.ErrorsAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            await rpc.DisposeAsync().ConfigureAwait(false);
+            throw new VirtConnectionException("Cannot recv data: " + (said.Length > 0 ? said + ": Connection reset by peer" : ex.Message), ex);
+        }
         catch
         {
             await rpc.DisposeAsync().ConfigureAwait(false);
