@@ -18,11 +18,22 @@ internal static class TlsTransport
         var (caFile, certFile, keyFile) = Files(uri);
         var noVerify = uri["no_verify"] is "1";
         X509Certificate2Collection authorities = [];
-        X509Certificate2 clientCertificate;
+        X509Certificate2? clientCertificate = null;
+        RevocationList? crl = null;
         try
         {
             authorities.ImportFromPemFile(caFile);
-            clientCertificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+            // A client certificate is optional: a server with tls_no_verify_certificate accepts clients without one.
+            if (File.Exists(certFile) || File.Exists(keyFile))
+            {
+                clientCertificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+            }
+
+            var crlFile = Path.Combine(Path.GetDirectoryName(caFile)!, "cacrl.pem");
+            if (File.Exists(crlFile))
+            {
+                crl = RevocationList.Load(crlFile);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
         {
@@ -36,11 +47,11 @@ internal static class TlsTransport
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = uri.EffectiveHost,
-            ClientCertificates = [clientCertificate],
+            ClientCertificates = clientCertificate is null ? [] : [clientCertificate],
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
             {
-                problem = Verify(certificate, errors, authorities);
+                problem = Verify(certificate, errors, authorities, crl);
                 return problem is null || noVerify;
             },
         };
@@ -70,7 +81,7 @@ internal static class TlsTransport
         }
     }
 
-    private static string? Verify(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection authorities)
+    private static string? Verify(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection authorities, RevocationList? crl)
     {
         if (certificate is null)
         {
@@ -87,7 +98,12 @@ internal static class TlsTransport
         chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         using var server = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return chain.Build(server) ? null : "The server certificate is not trusted: " + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()));
+        if (!chain.Build(server))
+        {
+            return "The server certificate is not trusted: " + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()));
+        }
+
+        return crl is not null && crl.IsRevoked(server) ? "The server certificate has been revoked" : null;
     }
 
     /// <summary>libvirt's file layout: <c>?pkipath=DIR</c>, else ~/.pki/libvirt for users, /etc/pki for root.</summary>

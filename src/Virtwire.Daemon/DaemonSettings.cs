@@ -45,6 +45,9 @@ internal sealed record DaemonSettings
 
     public bool TlsNoVerifyCertificate { get; init; }
 
+    /// <summary>crl_file: client certificates it lists are refused (libvirt's default is used only when it exists).</summary>
+    public string? CrlFile { get; init; }
+
     public IReadOnlyList<string> TlsAllowedDnList { get; init; } = [];
 
     /// <summary>Auth per listener (libvirtd's auth_unix_rw, auth_unix_ro, auth_tcp, auth_tls): none or SASL.</summary>
@@ -120,6 +123,7 @@ internal sealed record DaemonSettings
             CertFile = config.GetString("cert_file", "/etc/pki/libvirt/servercert.pem"),
             CaFile = config.GetString("ca_file", "/etc/pki/CA/cacert.pem"),
             TlsNoVerifyCertificate = config.GetBool("tls_no_verify_certificate", fallback: false),
+            CrlFile = config.GetStringOrNull("crl_file") ?? (File.Exists("/etc/pki/CA/cacrl.pem") ? "/etc/pki/CA/cacrl.pem" : null),
             TlsAllowedDnList = config.GetList("tls_allowed_dn_list"),
             ListenAddr = config.GetString("listen_addr", "0.0.0.0"),
             TcpPort = tcpPort,

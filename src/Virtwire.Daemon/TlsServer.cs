@@ -16,6 +16,7 @@ internal sealed class TlsServer
     private readonly X509Certificate2Collection _authorities;
     private readonly bool _noVerify;
     private readonly IReadOnlyList<Regex> _allowedDns;
+    private readonly Virtwire.Rpc.RevocationList? _crl;
 
     public TlsServer(DaemonSettings settings)
     {
@@ -28,6 +29,18 @@ internal sealed class TlsServer
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {
             throw new ConfigException($"cannot load TLS files (cert_file {settings.CertFile}, key_file {settings.KeyFile}, ca_file {settings.CaFile}): {ex.Message}");
+        }
+
+        if (settings.CrlFile is { } crlFile)
+        {
+            try
+            {
+                _crl = Virtwire.Rpc.RevocationList.Load(crlFile);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or FormatException)
+            {
+                throw new ConfigException($"cannot load crl_file {crlFile}: {ex.Message}");
+            }
         }
 
         _noVerify = settings.TlsNoVerifyCertificate;
@@ -73,9 +86,12 @@ internal sealed class TlsServer
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(_authorities);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(client)
-            ? null
-            : "client certificate does not verify against the CA: " + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()));
+        if (!chain.Build(client))
+        {
+            return "client certificate does not verify against the CA: " + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()));
+        }
+
+        return _crl is not null && _crl.IsRevoked(client) ? $"client certificate {client.SerialNumber} is revoked ({_crl.Path})" : null;
     }
 
     /// <summary>Runs the handshake and checks; returns the stream to serve, or null when the client is refused (then it is closed).</summary>

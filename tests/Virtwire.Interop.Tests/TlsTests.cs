@@ -52,4 +52,38 @@ public sealed class TlsTests
         var ex = await Assert.ThrowsAnyAsync<VirtException>(async () => await VirtConnection.OpenAsync(TlsUri(daemon, tlsPort, pki), cancellationToken: ct));
         Assert.Contains("server verification", ex.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>virsh over TLS in the cases an admin meets: allowed DN, refused DN, revoked certificate, no client certificate.</summary>
+    public static TheoryData<string> Cases => ["allowed-dn", "refused-dn", "revoked", "no-client-certificate"];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Virsh_OverTls_GetsWhatLibvirtdGives(string scenario)
+    {
+        RealLibvirt.Require();
+        var ct = TestContext.Current.CancellationToken;
+        var pki = TestPki.Create(clientCommonName: scenario == "refused-dn" ? "intruder" : "virtwire-test-client", revokeClient: scenario == "revoked");
+        if (scenario == "no-client-certificate")
+        {
+            pki.RemoveClientCertificate();
+        }
+
+        var results = new List<string>();
+        var logs = new List<string>();
+        foreach (var libvirtd in new[] { true, false })
+        {
+            var tlsPort = LibvirtdConfig.FreePort();
+            var config = pki.ServerConfig(tlsPort, allowedDn: scenario is "allowed-dn" or "refused-dn" ? "CN=virtwire-test-*,O=Virtwire,C=GB" : null) +
+                (scenario == "no-client-certificate" ? "\ntls_no_verify_certificate = 1\n" : string.Empty);
+            await using var daemon = libvirtd
+                ? await DaemonProcess.StartLibvirtdAsync(config, ct)
+                : await DaemonProcess.StartVirtwiredAsync(config, ct);
+            var virsh = await DaemonPair.VirshAsync(TlsUri(daemon, tlsPort, pki), "domname 1", ct);
+            results.Add($"{virsh.ExitCode}\n{virsh.Stdout}{virsh.Stderr}");
+            logs.Add(daemon.ReadLog());
+        }
+
+        Assert.Equal(results[0], results[1]);
+        Assert.True(results[0].StartsWith(scenario is "allowed-dn" or "no-client-certificate" ? "0\ntest" : "1\n", StringComparison.Ordinal), results[0] + "\n" + string.Join("\n", logs));
+    }
 }

@@ -29,9 +29,20 @@ public sealed class TestPki
         cert_file = "{ServerCertFile}"
         ca_file = "{CaFile}"
         {(allowedDn is null ? string.Empty : $"tls_allowed_dn_list = [\"{allowedDn}\"]")}
+        {(File.Exists(CrlFile) ? $"crl_file = \"{CrlFile}\"" : string.Empty)}
         """;
 
-    public static TestPki Create(string clientCommonName = "virtwire-test-client")
+    /// <summary>The CRL (written only when the client certificate was revoked); also read by clients from their pkipath.</summary>
+    public string CrlFile => Path.Combine(Directory, "cacrl.pem");
+
+    /// <summary>Removes the client certificate and key: the directory then serves a client that has none.</summary>
+    public void RemoveClientCertificate()
+    {
+        File.Delete(Path.Combine(Directory, "clientcert.pem"));
+        File.Delete(Path.Combine(Directory, "clientkey.pem"));
+    }
+
+    public static TestPki Create(string clientCommonName = "virtwire-test-client", bool revokeClient = false)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("vw-pki-").FullName;
         var notBefore = DateTimeOffset.UtcNow.AddDays(-1);
@@ -47,6 +58,14 @@ public sealed class TestPki
 
         Issue(ca, directory, "C=GB,O=Virtwire,CN=127.0.0.1", "server", serverAuth: true, notBefore, notAfter, 2);
         Issue(ca, directory, $"C=GB,O=Virtwire,CN={clientCommonName}", "client", serverAuth: false, notBefore, notAfter, 3);
+        if (revokeClient)
+        {
+            var crl = new CertificateRevocationListBuilder();
+            crl.AddEntry([3], notBefore.AddHours(1), X509RevocationReason.KeyCompromise);
+            var der = crl.Build(ca, 1, notAfter, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            File.WriteAllText(Path.Combine(directory, "cacrl.pem"), PemEncoding.WriteString("X509 CRL", der) + "\n");
+        }
+
         return new TestPki(directory);
     }
 
