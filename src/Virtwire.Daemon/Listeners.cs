@@ -18,6 +18,7 @@ internal sealed partial class Listeners : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stopping = new();
     private int _clients;
+    private int _anonymous;
     private long _lastActivity = Environment.TickCount64;
 
     public Listeners(RemoteServer server, DaemonSettings settings, ILoggerFactory loggerFactory)
@@ -166,9 +167,39 @@ internal sealed partial class Listeners : IAsyncDisposable
                 stream = secured;
             }
 
+            // Clients that must authenticate count as anonymous until they have (libvirtd's max_anonymous_clients).
+            var anonymous = 0;
+            if (auth != Virtwire.Protocol.AuthType.None)
+            {
+                if (Interlocked.Increment(ref _anonymous) > _settings.MaxAnonymousClients)
+                {
+                    Interlocked.Decrement(ref _anonymous);
+                    Log.TooManyAnonymous(_logger, _settings.MaxAnonymousClients, peer);
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                anonymous = 1;
+            }
+
+            void Authenticated()
+            {
+                if (Interlocked.Exchange(ref anonymous, 0) == 1)
+                {
+                    Interlocked.Decrement(ref _anonymous);
+                }
+            }
+
             // SCRAM (SSF 0) is acceptable only where the channel is already private: TLS or a unix socket.
-            var access = new ClientAccess(readOnly, auth, SecureChannel: tls || unix, identity);
-            await _server.ServeAsync(stream, access, peer, _options, _stopping.Token).ConfigureAwait(false);
+            var access = new ClientAccess(readOnly, auth, SecureChannel: tls || unix, identity) { OnAuthenticated = Authenticated };
+            try
+            {
+                await _server.ServeAsync(stream, access, peer, _options, _stopping.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                Authenticated();
+            }
         }
         catch (Exception ex)
         {
@@ -230,6 +261,9 @@ internal sealed partial class Listeners : IAsyncDisposable
     {
         [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Refusing client: max_clients ({Max}) reached")]
         public static partial void TooManyClients(ILogger logger, int max);
+
+        [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Refusing client {Peer}: max_anonymous_clients ({Max}) not yet authenticated")]
+        public static partial void TooManyAnonymous(ILogger logger, int max, string peer);
 
         [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "accept failed: {Reason}")]
         public static partial void AcceptFailed(ILogger logger, string reason);

@@ -67,7 +67,11 @@ public sealed class ClientSession
 /// identity already known (x509 DN, unix peer credentials) for the log.
 /// </summary>
 public sealed record ClientAccess(bool ReadOnly, Virtwire.Protocol.AuthType Auth = Virtwire.Protocol.AuthType.None, bool SecureChannel = true,
-    string? Identity = null);
+    string? Identity = null)
+{
+    /// <summary>Called once when the client completes authentication (the listener's max_anonymous_clients count).</summary>
+    public Action? OnAuthenticated { get; init; }
+}
 
 internal enum EventObjectKind
 {

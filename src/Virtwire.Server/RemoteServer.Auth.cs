@@ -99,6 +99,7 @@ public sealed partial class RemoteServer
         session.Sasl = null;
         session.SaslUsername = user;
         session.Authenticated = true;
+        session.Access.OnAuthenticated?.Invoke();
         Log.SaslAuthenticated(_logger, session.Connection.Peer, user, scram.Mechanism.Name);
         return new AuthSaslStepRet { Complete = 1, Nil = 0, Data = Encoding.UTF8.GetBytes(serverFinal) };
     }

@@ -275,6 +275,63 @@ public sealed class AuthTests
         }
     }
 
+    [Fact]
+    public async Task MaxAnonymousClients_UnauthenticatedBeyondTheLimit_AreRefused_AuthenticatedOnesDoNotCount()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var sasl = await RequireSaslAsync(ct);
+        await using var daemon = await DaemonProcess.StartVirtwiredAsync(sasl.VirtwiredConfig(SaslOnUnix + "\nmax_anonymous_clients = 2"), ct);
+        var credentials = new VirtConnectionOptions { Credentials = (_, _) => ValueTask.FromResult<VirtCredential?>(new("alice", "s3cret")) };
+
+        // An authenticated client does not hold an anonymous slot.
+        await using var alice = await VirtConnection.OpenAsync(daemon.UnixUri, credentials, ct);
+
+        // Two silent, unauthenticated connections fill the slots; the daemon answers their AUTH_LIST.
+        var idle = new List<Socket>();
+        var engines = new List<RpcClientConnection>();
+        try
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var socket = await daemon.ConnectRawAsync(ct);
+                idle.Add(socket);
+                var rpc = new RpcClientConnection(new NetworkStream(socket, ownsSocket: false), new RpcClientOptions());
+                engines.Add(rpc);
+                var reply = await rpc.CallAsync(RemoteProgram.Program, RemoteProgram.Version, RemoteProgram.Numbers.AuthList, XdrVoid.Instance, ct);
+                Assert.Equal(RpcStatus.Ok, reply.Header.Status);
+            }
+
+            var refused = await Assert.ThrowsAnyAsync<VirtException>(async () => await VirtConnection.OpenAsync(daemon.UnixUri, credentials, ct));
+            Assert.IsType<VirtConnectionException>(refused);
+            Assert.Equal("test", (await alice.LookupDomainByIdAsync(1, ct)).Name);
+            Assert.Contains("max_anonymous_clients (2)", daemon.ReadLog(), StringComparison.Ordinal);
+
+            // One leaves: a newcomer gets its slot and authenticates.
+            idle[0].Dispose();
+            await WaitForAsync(async () =>
+            {
+                try
+                {
+                    await using var bob = await VirtConnection.OpenAsync(daemon.UnixUri, credentials, ct);
+                    return true;
+                }
+                catch (VirtConnectionException)
+                {
+                    return false;
+                }
+            }, ct);
+        }
+        finally
+        {
+            foreach (var rpc in engines)
+            {
+                await rpc.DisposeAsync();
+            }
+
+            idle.ForEach(s => s.Dispose());
+        }
+    }
+
     /// <summary>The daemon notices a closed connection asynchronously; retry (bounded) until the slot is free.</summary>
     private static async Task WaitForAsync(Func<Task<bool>> condition, CancellationToken ct)
     {
