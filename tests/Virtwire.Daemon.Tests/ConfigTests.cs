@@ -1,3 +1,4 @@
+using Virtwire.Protocol;
 using Virtwire.Daemon;
 
 namespace Virtwire.Daemon.Tests;
@@ -67,10 +68,23 @@ public sealed class ConfigTests
     }
 
     [Theory]
-    [InlineData("auth_tcp = \"sasl\"")]
-    public void UnsupportedSecurity_IsAClearStartupError(string line) =>
-        Assert.Contains("not supported yet", Assert.Throws<ConfigException>(() => DaemonSettings.From(DaemonConfig.Parse(line, "c"), listen: true, _ => { })).Message,
+    [InlineData("auth_tcp = \"polkit\"")]
+    [InlineData("auth_unix_rw = \"kerberos\"")]
+    public void UnsupportedAuth_IsAClearStartupError(string line) =>
+        Assert.Contains("is not supported", Assert.Throws<ConfigException>(() => DaemonSettings.From(DaemonConfig.Parse(line, "c"), listen: true, _ => { })).Message,
             StringComparison.Ordinal);
+
+    [Fact]
+    public void AuthDefaults_AreLibvirtds_AndSaslKeysAreRead()
+    {
+        var defaults = DaemonSettings.From(DaemonConfig.Parse("", "c"), listen: true, _ => { });
+        Assert.Equal((AuthType.Sasl, AuthType.None, AuthType.None, AuthType.None), (defaults.AuthTcp, defaults.AuthTls, defaults.AuthUnixRw, defaults.AuthUnixRo));
+        var settings = DaemonSettings.From(DaemonConfig.Parse(
+            "auth_unix_rw = \"sasl\"\nsasl_db = \"/x/passwd.db\"\nsasl_allowed_username_list = [ \"a\", \"b*\" ]\nmax_anonymous_clients = 7", "c"),
+            listen: true, _ => { });
+        Assert.Equal((AuthType.Sasl, "/x/passwd.db", 7), (settings.AuthUnixRw, settings.SaslDb, settings.MaxAnonymousClients));
+        Assert.Equal(["a", "b*"], settings.SaslAllowedUsernameList);
+    }
 
     [Fact]
     public void ListenTls_IsOnByDefaultWithListen_LikeLibvirtd()
