@@ -8,16 +8,50 @@ using Virtwire.TestKit.Peers;
 // against both in one run, absolute figures and virtwired ÷ libvirtd ratios (median of several rounds).
 //   dotnet run -c Release --project bench/Virtwire.LoadGen            full run
 //   dotnet run -c Release --project bench/Virtwire.LoadGen -- --smoke  a few seconds, to keep it from rotting
+//   … -- --only client,pipelined --calls 50000                         some workloads (sequential, parallel, python,
+//                                                                       client, rss, pipelined, list, events)
+if (args is ["--client-cpu-child", var childUri, var childCalls, var childRounds])
+{
+    // Run in a child process started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (read at process start).
+    await using var child = await VirtConnection.OpenAsync(childUri, new VirtConnectionOptions { InlineCompletions = true });
+    var childDomain = await child.LookupDomainByNameAsync("test");
+    var childSamples = new List<double>();
+    for (var r = 0; r < int.Parse(childRounds, CultureInfo.InvariantCulture); r++)
+    {
+        var n = int.Parse(childCalls, CultureInfo.InvariantCulture);
+        var before = Process.GetCurrentProcess().TotalProcessorTime;
+        for (var i = 0; i < n; i++)
+        {
+            await childDomain.GetInfoAsync();
+        }
+
+        childSamples.Add((Process.GetCurrentProcess().TotalProcessorTime - before).TotalMicroseconds / n);
+    }
+
+    childSamples.Sort();
+    Console.WriteLine(childSamples[childSamples.Count / 2].ToString(CultureInfo.InvariantCulture));
+    return 0;
+}
+
 var smoke = args.Contains("--smoke");
 var rounds = smoke ? 1 : 5;
 var calls = smoke ? 500 : 20_000;
+var onlyAt = Array.IndexOf(args, "--only");
+var only = onlyAt >= 0 && onlyAt + 1 < args.Length ? args[onlyAt + 1].Split(',') : null;
+var callsAt = Array.IndexOf(args, "--calls");
+if (callsAt >= 0 && callsAt + 1 < args.Length)
+{
+    calls = int.Parse(args[callsAt + 1], CultureInfo.InvariantCulture);
+}
+
+bool Run(string section) => only is null || only.Contains(section);
 int[] listSizes = smoke ? [1, 100] : [1, 100, 1_000, 10_000];
 
 await using var libvirtd = await DaemonProcess.StartLibvirtdAsync();
 await using var virtwired = await DaemonProcess.StartVirtwiredAsync();
 var rows = new List<(string Workload, double Libvirtd, double Virtwired, string Unit, bool HigherIsBetter)>();
 
-foreach (var (name, work) in new (string, Func<VirtConnection, VirtDomain, Task>)[]
+foreach (var (name, work) in !Run("sequential") ? [] : new (string, Func<VirtConnection, VirtDomain, Task>)[]
 {
     ("getLibVersion, sequential", async (c, _) => await c.GetLibVersionAsync()),
     ("dom.info, sequential", async (_, d) => await d.GetInfoAsync()),
@@ -29,7 +63,7 @@ foreach (var (name, work) in new (string, Func<VirtConnection, VirtDomain, Task>
     rows.Add((name + " (daemon CPU µs/call)", lc, vc, "µs", false));
 }
 
-foreach (var connections in smoke ? new[] { 8 } : [1, 8, 64])
+foreach (var connections in !Run("parallel") ? [] : smoke ? new[] { 8 } : [1, 8, 64])
 {
     var lLat = new List<double>();
     var vLat = new List<double>();
@@ -42,24 +76,32 @@ foreach (var connections in smoke ? new[] { 8 } : [1, 8, 64])
 }
 
 // python3-libvirt (the C client) as the load generator: sequential dom.info, and its own CPU per call.
-var (plr, plc, plClient) = await PythonSequentialAsync(libvirtd);
-var (pvr, pvc, _) = await PythonSequentialAsync(virtwired);
-rows.Add(("python3-libvirt dom.info, sequential (calls/s)", plr, pvr, "calls/s", true));
-rows.Add(("python3-libvirt dom.info, sequential (daemon CPU µs/call)", plc, pvc, "µs", false));
+if (Run("python") || Run("client"))
+{
+    var (plr, plc, plClient) = await PythonSequentialAsync(libvirtd);
+    var (pvr, pvc, _) = await PythonSequentialAsync(virtwired);
+    rows.Add(("python3-libvirt dom.info, sequential (calls/s)", plr, pvr, "calls/s", true));
+    rows.Add(("python3-libvirt dom.info, sequential (daemon CPU µs/call)", plc, pvc, "µs", false));
 
-// The client side: Virtwire.Client vs python3-libvirt against the same real libvirtd.
-var ours = await ClientCpuAsync(libvirtd);
-rows.Add(("client CPU µs per dom.info vs libvirtd (python3-libvirt → Virtwire.Client)", plClient, ours, "µs", false));
+    // The client side: Virtwire.Client vs python3-libvirt against the same real libvirtd.
+    var ours = await ClientCpuAsync(libvirtd, inline: false);
+    rows.Add(("client CPU µs per dom.info vs libvirtd (python3-libvirt → Virtwire.Client)", plClient, ours, "µs", false));
+    rows.Add(("  … with InlineCompletions + socket inline completions", plClient, await InlineClientCpuAsync(libvirtd), "µs", false));
+}
 
 // Memory: daemon RSS idle and with idle connections open.
-foreach (var idle in smoke ? new[] { 0, 100 } : [0, 1_000])
+foreach (var idle in !Run("rss") ? [] : smoke ? new[] { 0, 100 } : [0, 1_000, 10_000])
 {
     rows.Add(($"daemon RSS with {idle} idle connections (MiB)", await RssWithIdleAsync(libvirtd, idle), await RssWithIdleAsync(virtwired, idle), "MiB", false));
 }
 
-rows.Add(("dom.info, 64 pipelined on one connection (calls/s)", await PipelinedAsync(libvirtd), await PipelinedAsync(virtwired), "calls/s", true));
+if (Run("pipelined"))
+{
+    rows.Add(("dom.info, 64 pipelined on one connection (calls/s)", await PipelinedAsync(libvirtd), await PipelinedAsync(virtwired), "calls/s", true));
+}
 
-foreach (var size in listSizes)
+
+foreach (var size in Run("list") ? listSizes : [])
 {
     rows.Add(($"list-all, {size} domains (ms)", await ListAllAsync(libvirtd, size), await ListAllAsync(virtwired, size), "ms", false));
 }
@@ -223,9 +265,9 @@ async Task<(double CallsPerSecond, double DaemonMicrosPerCall, double ClientMicr
     return (Median(rates), Median(daemonCpu), Median(clientCpu));
 }
 
-async Task<double> ClientCpuAsync(DaemonProcess daemon)
+async Task<double> ClientCpuAsync(DaemonProcess daemon, bool inline)
 {
-    await using var conn = await VirtConnection.OpenAsync(daemon.UnixUri);
+    await using var conn = await VirtConnection.OpenAsync(daemon.UnixUri, new VirtConnectionOptions { InlineCompletions = inline });
     var domain = await conn.LookupDomainByNameAsync("test");
     var samples = new List<double>();
     for (var r = 0; r < rounds; r++)
@@ -240,6 +282,22 @@ async Task<double> ClientCpuAsync(DaemonProcess daemon)
     }
 
     return Median(samples);
+}
+
+async Task<double> InlineClientCpuAsync(DaemonProcess daemon)
+{
+    var info = new ProcessStartInfo("dotnet")
+    {
+        ArgumentList = { typeof(VirtConnection).Assembly.Location.Replace("Virtwire.Client.dll", "Virtwire.LoadGen.dll", StringComparison.Ordinal),
+            "--client-cpu-child", daemon.UnixUri, calls.ToString(CultureInfo.InvariantCulture), rounds.ToString(CultureInfo.InvariantCulture) },
+        RedirectStandardOutput = true,
+        UseShellExecute = false,
+    };
+    info.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
+    using var process = Process.Start(info)!;
+    var output = await process.StandardOutput.ReadToEndAsync();
+    await process.WaitForExitAsync();
+    return double.Parse(output.Trim(), CultureInfo.InvariantCulture);
 }
 
 async Task<double> RssWithIdleAsync(DaemonProcess daemon, int idle)

@@ -25,6 +25,14 @@ public sealed record VirtConnectionOptions
     /// Return null to give up.
     /// </summary>
     public Func<VirtAuthRequest, CancellationToken, ValueTask<VirtCredential?>>? Credentials { get; init; }
+
+    /// <summary>
+    /// Lowest client CPU per call: awaiting code resumes on the thread that read the reply. Together with .NET's
+    /// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c> (set in the environment before the process starts) a call
+    /// costs about a third of python3-libvirt's CPU. Code after an <c>await</c> must then not block on another call of
+    /// the same connection (no <c>.Result</c>/<c>.Wait()</c>) and should hand long work elsewhere. Off by default.
+    /// </summary>
+    public bool InlineCompletions { get; init; }
 }
 
 /// <summary>What the server wants to authenticate: the host as the URI names it, the mechanism, any user name already known.</summary>

@@ -54,7 +54,12 @@ public sealed partial class VirtConnection : IAsyncDisposable
         options ??= VirtConnectionOptions.Default;
         var parsed = VirtUri.Parse(uri);
         var stream = await Transports.ConnectAsync(parsed, readOnly, cancellationToken).ConfigureAwait(false);
-        var rpc = new RpcClientConnection(stream, new RpcClientOptions { DefaultTimeout = options.CallTimeout, LoggerFactory = options.LoggerFactory });
+        var rpc = new RpcClientConnection(stream, new RpcClientOptions
+        {
+            DefaultTimeout = options.CallTimeout,
+            LoggerFactory = options.LoggerFactory,
+            InlineCompletions = options.InlineCompletions,
+        });
         var connection = new VirtConnection(parsed, rpc, options, readOnly);
         try
         {

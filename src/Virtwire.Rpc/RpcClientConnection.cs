@@ -24,6 +24,15 @@ public sealed record RpcClientOptions
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// The awaiting caller resumes on the thread that read its reply instead of being queued to the thread pool. With
+    /// .NET's <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c> that thread is the socket engine's, so a call costs
+    /// one thread and no hand-offs — how a synchronous C client spends its time. The price: code after an
+    /// <c>await</c> of a call runs on the reader, so it must not block on another call of the same connection
+    /// (sync-over-async would deadlock it) and should not compute for long. Off by default.
+    /// </summary>
+    public bool InlineCompletions { get; init; }
 }
 
 /// <summary>A one-way packet from the server (an event), undecoded.</summary>
@@ -53,6 +62,8 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<RpcMessage> _messages;
     private readonly CancellationTokenSource _closing = new();
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private int _queued;
     private readonly Task _reader;
     private readonly Task _writer;
     private readonly ITimer? _sweeper;
@@ -179,7 +190,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         RpcFrameWriter.WriteRaw(frame, header, payload.Span);
         try
         {
-            await _outgoing.Writer.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            await SendFrameAsync(frame, cancellationToken).ConfigureAwait(false);
         }
         catch (ChannelClosedException)
         {
@@ -198,7 +209,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         beforeSend?.Invoke(header);
         var frame = RpcFrameWriter.ToArray(header, args);
         var deadline = _sweeper is null ? long.MaxValue : _options.TimeProvider.GetTimestamp() + _timeoutTicks;
-        var pending = new PendingCall(header, deadline);
+        var pending = new PendingCall(header, deadline, _options.InlineCompletions);
         _pending[serial] = pending;
         using var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static (state, token) => ((PendingCall)state!).TrySetCanceled(token), pending)
@@ -207,7 +218,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         {
             // Re-check after registering: a break in between has already failed every registered call.
             ThrowIfBroken();
-            await _outgoing.Writer.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            await SendFrameAsync(frame, cancellationToken).ConfigureAwait(false);
             return await pending.Task.ConfigureAwait(false);
         }
         catch (ChannelClosedException)
@@ -238,7 +249,11 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     public void Send(in RpcHeader header, IXdrWritable body)
     {
         ThrowIfBroken();
-        _outgoing.Writer.TryWrite(RpcFrameWriter.ToArray(header, body));
+        Interlocked.Increment(ref _queued);
+        if (!_outgoing.Writer.TryWrite(RpcFrameWriter.ToArray(header, body)))
+        {
+            Interlocked.Decrement(ref _queued);
+        }
     }
 
     /// <summary>
@@ -292,29 +307,57 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        var word = new byte[4];
+        // Replies are parsed out of one buffer: a burst of pipelined replies costs one read, not two per reply.
+        var buffer = new byte[64 * 1024];
+        var start = 0;
+        var end = 0;
         try
         {
             while (true)
             {
-                if (!await ReadExactAsync(word).ConfigureAwait(false))
+                if (end - start < RpcLimits.LengthWordSize)
                 {
-                    Break(new RpcConnectionException("the server closed the connection"));
-                    return;
+                    if (!await FillAsync(RpcLimits.LengthWordSize).ConfigureAwait(false))
+                    {
+                        Break(new RpcConnectionException(start == end
+                            ? "the server closed the connection"
+                            : "the server closed the connection in the middle of a packet"));
+                        return;
+                    }
                 }
 
-                var length = BinaryPrimitives.ReadUInt32BigEndian(word);
+                var length = BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(start));
                 if (!RpcFrameScanner.IsValidLength(length, _options.MaxMessageSize, out var error))
                 {
                     Break(new RpcConnectionException("protocol error from the server: " + error) { IsTransient = false });
                     return;
                 }
 
-                var packet = new byte[length - RpcLimits.LengthWordSize];
-                if (!await ReadExactAsync(packet).ConfigureAwait(false))
+                byte[] packet;
+                var packetLength = (int)length - RpcLimits.LengthWordSize;
+                if (length <= buffer.Length)
                 {
-                    Break(new RpcConnectionException("the server closed the connection in the middle of a packet"));
-                    return;
+                    if (end - start < length && !await FillAsync((int)length).ConfigureAwait(false))
+                    {
+                        Break(new RpcConnectionException("the server closed the connection in the middle of a packet"));
+                        return;
+                    }
+
+                    packet = buffer.AsSpan(start + RpcLimits.LengthWordSize, packetLength).ToArray();
+                    start += (int)length;
+                }
+                else
+                {
+                    // Larger than the buffer: take what is buffered, read the rest straight into the packet.
+                    packet = new byte[packetLength];
+                    var buffered = end - start - RpcLimits.LengthWordSize;
+                    buffer.AsSpan(start + RpcLimits.LengthWordSize, buffered).CopyTo(packet);
+                    start = end = 0;
+                    if (!await ReadExactAsync(packet.AsMemory(buffered)).ConfigureAwait(false))
+                    {
+                        Break(new RpcConnectionException("the server closed the connection in the middle of a packet"));
+                        return;
+                    }
                 }
 
                 Interlocked.Exchange(ref _lastReceived, _options.TimeProvider.GetTimestamp());
@@ -341,6 +384,30 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         {
             Log.Unexpected(_logger, ex);
             Break(new RpcConnectionException("internal error reading from the server: " + ex.Message, ex) { IsTransient = false });
+        }
+
+        // Reads until at least `needed` bytes are buffered from `start`, compacting first; false at end of stream.
+        async ValueTask<bool> FillAsync(int needed)
+        {
+            if (start > 0)
+            {
+                buffer.AsSpan(start, end - start).CopyTo(buffer);
+                end -= start;
+                start = 0;
+            }
+
+            while (end < needed)
+            {
+                var n = await _stream.ReadAsync(buffer.AsMemory(end), _closing.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return false;
+                }
+
+                end += n;
+            }
+
+            return true;
         }
     }
 
@@ -404,22 +471,101 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
 
     private async Task WriteLoopAsync()
     {
+        // Frames queued while a write is in flight go out together: one write for a burst of pipelined calls.
+        var batch = new byte[64 * 1024];
         try
         {
             var reader = _outgoing.Reader;
             while (await reader.WaitToReadAsync(_closing.Token).ConfigureAwait(false))
             {
-                while (reader.TryRead(out var frame))
+                await _writeGate.WaitAsync(_closing.Token).ConfigureAwait(false);
+                try
                 {
-                    await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
-                }
+                    var used = 0;
+                    while (reader.TryRead(out var frame))
+                    {
+                        Interlocked.Decrement(ref _queued);
+                        if (used + frame.Length > batch.Length)
+                        {
+                            if (used > 0)
+                            {
+                                await _stream.WriteAsync(batch.AsMemory(0, used), _closing.Token).ConfigureAwait(false);
+                                used = 0;
+                            }
 
-                await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
+                            if (frame.Length > batch.Length)
+                            {
+                                await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
+                                continue;
+                            }
+                        }
+
+                        frame.CopyTo(batch.AsSpan(used));
+                        used += frame.Length;
+                    }
+
+                    if (used > 0)
+                    {
+                        await _stream.WriteAsync(batch.AsMemory(0, used), _closing.Token).ConfigureAwait(false);
+                    }
+
+                    await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _writeGate.Release();
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
             Break(new RpcConnectionException("connection to the server was lost: " + ex.Message, ex));
+        }
+    }
+
+    /// <summary>
+    /// Sends a whole frame: written by the calling thread when nothing else is being written or queued (no hand-off
+    /// to the writer loop, the common case of one call at a time), else queued behind what is. Frames are never
+    /// interleaved, and a frame is never cut short by a caller's cancellation.
+    /// </summary>
+    private async ValueTask SendFrameAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _queued) == 0 && _writeGate.Wait(0, CancellationToken.None))
+        {
+            try
+            {
+                if (Volatile.Read(ref _queued) == 0)
+                {
+                    ThrowIfBroken();
+                    try
+                    {
+                        await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
+                        await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
+                    {
+                        Break(new RpcConnectionException("connection to the server was lost: " + ex.Message, ex));
+                        ThrowIfBroken();
+                    }
+
+                    return;
+                }
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+        }
+
+        Interlocked.Increment(ref _queued);
+        try
+        {
+            await _outgoing.Writer.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _queued);
+            throw;
         }
     }
 
@@ -468,7 +614,8 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         }
     }
 
-    private sealed class PendingCall(RpcHeader call, long deadline) : TaskCompletionSource<RpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously)
+    private sealed class PendingCall(RpcHeader call, long deadline, bool inline)
+        : TaskCompletionSource<RpcMessage>(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public long Deadline { get; } = deadline;
 

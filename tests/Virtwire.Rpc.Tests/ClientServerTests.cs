@@ -87,10 +87,12 @@ public sealed class ClientServerTests
         return (client, new RemoteProgramClient(client), handler, serving, stop);
     }
 
-    [Fact]
-    public async Task ThousandConcurrentCalls_AllGetTheirOwnAnswers()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ThousandConcurrentCalls_AllGetTheirOwnAnswers(bool inlineCompletions)
     {
-        var (client, remote, _, _, stop) = Start();
+        var (client, remote, _, _, stop) = Start(clientOptions: new RpcClientOptions { InlineCompletions = inlineCompletions });
         await using var _ = client;
         var ct = TestContext.Current.CancellationToken;
         var calls = Enumerable.Range(0, 1000).Select(async i => (i, (await remote.ConnectSupportsFeatureAsync(new IntArgs { Value = i % 7 }, ct)).Value)).ToArray();
@@ -98,6 +100,26 @@ public sealed class ClientServerTests
         {
             Assert.Equal(i % 7, value);
         }
+
+        await stop.CancelAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SequentialCalls_Work(bool inlineCompletions)
+    {
+        var (client, remote, _, _, stop) = Start(clientOptions: new RpcClientOptions { InlineCompletions = inlineCompletions });
+        await using var _ = client;
+        var ct = TestContext.Current.CancellationToken;
+        // Off the test framework's synchronization context, the loop resumes on the reader, as an application's would.
+        await Task.Run(async () =>
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                Assert.Equal(i % 5, (await remote.ConnectSupportsFeatureAsync(new IntArgs { Value = i % 5 }, ct)).Value);
+            }
+        }, ct);
 
         await stop.CancelAsync();
     }
