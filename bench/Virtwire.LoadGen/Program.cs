@@ -101,6 +101,11 @@ if (Run("pipelined"))
 }
 
 
+foreach (var subscribers in !Run("events") ? [] : smoke ? new[] { 1, 10 } : [1, 100, 1_000])
+{
+    rows.Add(($"event fan-out to {subscribers} connections (ms)", await FanOutAsync(libvirtd, subscribers), await FanOutAsync(virtwired, subscribers), "ms", false));
+}
+
 foreach (var size in Run("list") ? listSizes : [])
 {
     rows.Add(($"list-all, {size} domains (ms)", await ListAllAsync(libvirtd, size), await ListAllAsync(virtwired, size), "ms", false));
@@ -298,6 +303,54 @@ async Task<double> InlineClientCpuAsync(DaemonProcess daemon)
     var output = await process.StandardOutput.ReadToEndAsync();
     await process.WaitForExitAsync();
     return double.Parse(output.Trim(), CultureInfo.InvariantCulture);
+}
+
+// One lifecycle change (suspend, then resume) delivered to every subscribed connection: time until the last has it.
+async Task<double> FanOutAsync(DaemonProcess daemon, int subscribers)
+{
+    var options = new VirtConnectionOptions { KeepaliveInterval = TimeSpan.Zero };
+    await using var writer = await VirtConnection.OpenAsync(daemon.UnixUri, options);
+    var domain = await writer.LookupDomainByNameAsync("test");
+    var connections = new List<VirtConnection>();
+    var subscriptions = new List<VirtDomainEventSubscription>();
+    try
+    {
+        for (var i = 0; i < subscribers; i++)
+        {
+            var conn = await VirtConnection.OpenAsync(daemon.UnixUri, options);
+            connections.Add(conn);
+            subscriptions.Add(await conn.SubscribeDomainEventsAsync());
+        }
+
+        var times = new List<double>();
+        for (var r = 0; r < rounds; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            var suspend = (r % 2 == 0) ? domain.SuspendAsync() : domain.ResumeAsync();
+            await Task.WhenAll(subscriptions.Select(async s => await s.ReadAllAsync().FirstAsync()));
+            times.Add(clock.Elapsed.TotalMilliseconds);
+            await suspend;
+        }
+
+        if (rounds % 2 == 1)
+        {
+            await domain.ResumeAsync();
+        }
+
+        return Median(times);
+    }
+    finally
+    {
+        foreach (var subscription in subscriptions)
+        {
+            await subscription.DisposeAsync();
+        }
+
+        foreach (var conn in connections)
+        {
+            await conn.DisposeAsync();
+        }
+    }
 }
 
 async Task<double> RssWithIdleAsync(DaemonProcess daemon, int idle)
