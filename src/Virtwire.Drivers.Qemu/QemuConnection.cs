@@ -53,28 +53,7 @@ internal sealed class QemuConnection(QemuHost host, string uri, bool readOnly) :
         return ValueTask.FromResult<IReadOnlyList<DomainRef>>([.. host.Snapshot().Where(d => Matches(d, flags)).Select(d => d.ToRef())]);
     }
 
-    /// <summary>libvirt's list filter: each group (active, persistent, state, ...) filters only when one of its bits is set.</summary>
-    private static bool Matches(QemuDomain d, ListDomainsFlags flags)
-    {
-        static bool Group(ListDomainsFlags flags, ListDomainsFlags yes, ListDomainsFlags no, bool value) =>
-            (flags & (yes | no)) == 0 || (value ? (flags & yes) != 0 : (flags & no) != 0);
-
-        var states = ListDomainsFlags.Running | ListDomainsFlags.Paused | ListDomainsFlags.Shutoff | ListDomainsFlags.Other;
-        var stateOk = (flags & states) == 0 || d.State switch
-        {
-            DomainState.Running => flags.HasFlag(ListDomainsFlags.Running),
-            DomainState.Paused => flags.HasFlag(ListDomainsFlags.Paused),
-            DomainState.Shutoff => flags.HasFlag(ListDomainsFlags.Shutoff),
-            _ => flags.HasFlag(ListDomainsFlags.Other),
-        };
-        return stateOk &&
-            Group(flags, ListDomainsFlags.Active, ListDomainsFlags.Inactive, d.Active) &&
-            Group(flags, ListDomainsFlags.Persistent, ListDomainsFlags.Transient, d.Persistent) &&
-            Group(flags, ListDomainsFlags.ManagedSave, ListDomainsFlags.NoManagedSave, false) &&
-            Group(flags, ListDomainsFlags.Autostart, ListDomainsFlags.NoAutostart, d.Autostart) &&
-            Group(flags, ListDomainsFlags.HasSnapshot, ListDomainsFlags.NoSnapshot, false) &&
-            Group(flags, ListDomainsFlags.HasCheckpoint, ListDomainsFlags.NoCheckpoint, false);
-    }
+    private static bool Matches(QemuDomain d, ListDomainsFlags flags) => DomainListFilter.Matches(flags, d.State, d.Active, d.Persistent, d.Autostart);
 
     public ValueTask<DomainRef> LookupDomainByIdAsync(int id, CancellationToken cancellationToken) => ValueTask.FromResult(host.FindById(id).ToRef());
 

@@ -443,17 +443,7 @@ internal sealed record QemuDomainDefinition
         }
 
         var unit = ((string?)element.Attribute("unit") ?? "KiB").ToLowerInvariant();
-        var bytes = unit switch
-        {
-            "b" or "bytes" => value,
-            "k" or "kib" => value * 1024,
-            "kb" => value * 1000,
-            "m" or "mib" => value * 1024 * 1024,
-            "mb" => value * 1000 * 1000,
-            "g" or "gib" => value * 1024 * 1024 * 1024,
-            "gb" => value * 1000 * 1000 * 1000,
-            _ => throw Errors.XmlError($"unknown unit '{unit}'"),
-        };
+        var bytes = XmlSizeUnits.ToBytes(value, unit) ?? throw Errors.XmlError($"unknown unit '{unit}'");
 
         return (bytes + 1023) / 1024;
     }

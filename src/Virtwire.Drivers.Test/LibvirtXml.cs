@@ -39,22 +39,10 @@ internal static class LibvirtXml
         }
 
         var unit = ((string?)element.Attribute("unit"))?.ToLowerInvariant() ?? defaultUnit;
-        return unit switch
-        {
-            "b" or "bytes" => value,
-            "k" or "kib" => value * 1024,
-            "kb" => value * 1000,
-            "m" or "mib" => value * 1024 * 1024,
-            "mb" => value * 1000 * 1000,
-            "g" or "gib" => value * 1024 * 1024 * 1024,
-            "gb" => value * 1000 * 1000 * 1000,
-            "t" or "tib" => value * 1024 * 1024 * 1024 * 1024,
-            "tb" => value * 1000 * 1000 * 1000 * 1000,
 
-            // libvirt's unit parser reports from no particular domain.
-            _ => throw DriverErrors.Create(VirtErrorCode.InvalidArg, VirtErrorDomain.None,
-                $"invalid argument: unknown suffix '{unit}'", "invalid argument: %s", $"unknown suffix '{unit}'"),
-        };
+        // libvirt's unit parser reports from no particular domain.
+        return XmlSizeUnits.ToBytes(value, unit) ?? throw DriverErrors.Create(VirtErrorCode.InvalidArg, VirtErrorDomain.None,
+            $"invalid argument: unknown suffix '{unit}'", "invalid argument: %s", $"unknown suffix '{unit}'");
     }
 
     /// <summary>Writes an element with single-quoted attributes and two-space indentation, as libvirt does.</summary>

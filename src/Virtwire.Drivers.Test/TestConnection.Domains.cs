@@ -18,28 +18,8 @@ internal sealed partial class TestConnection
         _state.Domains.Where(d => Matches(d, flags)).OrderBy(d => d.IsActive ? 0 : 1).ThenBy(d => d.IsActive ? d.Id : 0)
             .ThenBy(d => d.Name, StringComparer.Ordinal);
 
-    /// <summary>libvirt's list filter: each group (active, persistent, state, ...) filters only when some of its bits are set.</summary>
-    internal static bool Matches(TestDomain d, ListDomainsFlags flags)
-    {
-        static bool Group(ListDomainsFlags flags, ListDomainsFlags yes, ListDomainsFlags no, bool value) =>
-            (flags & (yes | no)) == 0 || (value ? (flags & yes) != 0 : (flags & no) != 0);
-
-        var stateGroup = ListDomainsFlags.Running | ListDomainsFlags.Paused | ListDomainsFlags.Shutoff | ListDomainsFlags.Other;
-        var stateOk = (flags & stateGroup) == 0 || d.State switch
-        {
-            DomainState.Running => flags.HasFlag(ListDomainsFlags.Running),
-            DomainState.Paused => flags.HasFlag(ListDomainsFlags.Paused),
-            DomainState.Shutoff => flags.HasFlag(ListDomainsFlags.Shutoff),
-            _ => flags.HasFlag(ListDomainsFlags.Other),
-        };
-        return stateOk &&
-            Group(flags, ListDomainsFlags.Active, ListDomainsFlags.Inactive, d.IsActive) &&
-            Group(flags, ListDomainsFlags.Persistent, ListDomainsFlags.Transient, d.Persistent) &&
-            Group(flags, ListDomainsFlags.ManagedSave, ListDomainsFlags.NoManagedSave, false) &&
-            Group(flags, ListDomainsFlags.Autostart, ListDomainsFlags.NoAutostart, d.Autostart) &&
-            Group(flags, ListDomainsFlags.HasSnapshot, ListDomainsFlags.NoSnapshot, false) &&
-            Group(flags, ListDomainsFlags.HasCheckpoint, ListDomainsFlags.NoCheckpoint, false);
-    }
+    internal static bool Matches(TestDomain d, ListDomainsFlags flags) =>
+        DomainListFilter.Matches(flags, d.State, d.IsActive, d.Persistent, d.Autostart);
 
     // Lookups by id, name or UUID fail with a bare "Domain not found", as libvirt 9's test driver reports them.
     public ValueTask<DomainRef> LookupDomainByIdAsync(int id, CancellationToken cancellationToken) =>

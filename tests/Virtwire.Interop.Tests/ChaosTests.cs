@@ -13,10 +13,6 @@ namespace Virtwire.Interop.Tests;
 /// </summary>
 public sealed class ChaosTests
 {
-    private static long RssKiB(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
-            System.Globalization.CultureInfo.InvariantCulture);
-
     private static async Task AssertServingAsync(DaemonProcess daemon, CancellationToken ct)
     {
         await using var conn = await VirtConnection.OpenAsync(daemon.UnixUri, cancellationToken: ct);
@@ -30,7 +26,7 @@ public sealed class ChaosTests
         var ct = TestContext.Current.CancellationToken;
         await using var daemon = await DaemonProcess.StartVirtwiredAsync(ct);
         await AssertServingAsync(daemon, ct);
-        var baseline = RssKiB(daemon.Pid);
+        var baseline = ProcessProbe.RssKiB(daemon.Pid);
         var random = new Random(42);
         var captured = CaptureFile.Names.SelectMany(CaptureFile.Load).Where(f => f.Direction == CaptureDirection.ClientToServer).ToArray();
 
@@ -85,7 +81,7 @@ public sealed class ChaosTests
 
         await AssertServingAsync(daemon, ct);
         Assert.False(daemon.HasExited);
-        Assert.True(RssKiB(daemon.Pid) - baseline < 200 * 1024, $"RSS grew from {baseline} KiB to {RssKiB(daemon.Pid)} KiB");
+        Assert.True(ProcessProbe.RssKiB(daemon.Pid) - baseline < 200 * 1024, $"RSS grew from {baseline} KiB to {ProcessProbe.RssKiB(daemon.Pid)} KiB");
     }
 
     [Fact]

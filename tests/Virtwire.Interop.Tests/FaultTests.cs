@@ -13,50 +13,18 @@ namespace Virtwire.Interop.Tests;
 /// </summary>
 public sealed class FaultTests
 {
-    /// <summary>Sockets the daemon holds (assemblies it maps lazily, e.g. for a first stack trace, are not leaks).</summary>
-    private static int OpenFiles(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Count(f =>
-    {
-        try
-        {
-            return new FileInfo(f).LinkTarget?.StartsWith("socket:", StringComparison.Ordinal) == true;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    });
-
-    private static long RssKiB(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
-            System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string Describe(int pid) => string.Join(", ", Directory.GetFiles($"/proc/{pid}/fd")
-        .Select(f =>
-        {
-            try
-            {
-                var target = new FileInfo(f).LinkTarget ?? "?";
-                return target.Contains(':', StringComparison.Ordinal) ? target[..target.IndexOf(':', StringComparison.Ordinal)] : target;
-            }
-            catch (IOException)
-            {
-                return "gone";
-            }
-        })
-        .GroupBy(t => t).Select(g => $"{g.Count()} {g.Key}"));
-
     private static byte[] Call(int procedure, uint serial, IXdrWritable args) =>
         RpcFrameWriter.ToArray(new RpcHeader(RemoteProgram.Program, RemoteProgram.Version, procedure, RpcMessageType.Call, serial, RpcStatus.Ok), args);
 
     /// <summary>The daemon closes what a departed client left; wait (bounded) until its descriptors are back near the baseline.</summary>
     private static async Task AssertDescriptorsReturnAsync(DaemonProcess daemon, int baseline, CancellationToken ct)
     {
-        for (var attempt = 0; attempt < 200 && OpenFiles(daemon.Pid) > baseline; attempt++)
+        for (var attempt = 0; attempt < 200 && ProcessProbe.Sockets(daemon.Pid) > baseline; attempt++)
         {
             await Task.Delay(50, ct);
         }
 
-        Assert.True(OpenFiles(daemon.Pid) <= baseline, $"daemon holds {OpenFiles(daemon.Pid)} sockets, {baseline} before: {Describe(daemon.Pid)}");
+        Assert.True(ProcessProbe.Sockets(daemon.Pid) <= baseline, $"daemon holds {ProcessProbe.Sockets(daemon.Pid)} sockets, {baseline} before: {ProcessProbe.Describe(daemon.Pid)}");
     }
 
     private static async Task AssertServingAsync(DaemonProcess daemon, CancellationToken ct)
@@ -72,8 +40,8 @@ public sealed class FaultTests
         var ct = TestContext.Current.CancellationToken;
         await using var daemon = await DaemonProcess.StartVirtwiredAsync(ct);
         await AssertServingAsync(daemon, ct);
-        var baseline = OpenFiles(daemon.Pid);
-        var rssBefore = RssKiB(daemon.Pid);
+        var baseline = ProcessProbe.Sockets(daemon.Pid);
+        var rssBefore = ProcessProbe.RssKiB(daemon.Pid);
 
         // 500 clients send CONNECT_OPEN and a burst of calls, then vanish before reading any reply.
         var open = Call(RemoteProgram.Numbers.ConnectOpen, 1, new ConnectOpenArgs { Name = "test:///default" });
@@ -122,7 +90,7 @@ public sealed class FaultTests
         await churn;
         await AssertServingAsync(daemon, ct);
         await AssertDescriptorsReturnAsync(daemon, baseline + 1, ct);
-        Assert.True(RssKiB(daemon.Pid) < rssBefore + (64 * 1024), $"RSS grew from {rssBefore} KiB to {RssKiB(daemon.Pid)} KiB");
+        Assert.True(ProcessProbe.RssKiB(daemon.Pid) < rssBefore + (64 * 1024), $"RSS grew from {rssBefore} KiB to {ProcessProbe.RssKiB(daemon.Pid)} KiB");
     }
 
     [Fact]
@@ -149,7 +117,7 @@ public sealed class FaultTests
         }
 
         await AssertServingAsync(daemon, ct).WaitAsync(TimeSpan.FromSeconds(10), ct);
-        Assert.True(RssKiB(daemon.Pid) < 400 * 1024, $"RSS {RssKiB(daemon.Pid)} KiB");
+        Assert.True(ProcessProbe.RssKiB(daemon.Pid) < 400 * 1024, $"RSS {ProcessProbe.RssKiB(daemon.Pid)} KiB");
     }
 
     [Fact]
@@ -160,7 +128,7 @@ public sealed class FaultTests
         var pki = TestPki.Create();
         var tlsPort = LibvirtdConfig.FreePort();
         await using var daemon = await DaemonProcess.StartVirtwiredAsync(pki.ServerConfig(tlsPort), ct);
-        var baseline = OpenFiles(daemon.Pid);
+        var baseline = ProcessProbe.Sockets(daemon.Pid);
         var random = new Random(7);
         for (var i = 0; i < 300; i++)
         {

@@ -12,22 +12,6 @@ namespace Virtwire.Interop.Tests;
 /// </summary>
 public sealed class LoadTests
 {
-    private static int Sockets(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Count(f =>
-    {
-        try
-        {
-            return new FileInfo(f).LinkTarget?.StartsWith("socket:", StringComparison.Ordinal) == true;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    });
-
-    private static long RssKiB(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
-            System.Globalization.CultureInfo.InvariantCulture);
-
     [Fact]
     public async Task ThousandConnections_MixedReadsAndWrites_NoWrongAnswers_NothingLeaked()
     {
@@ -38,8 +22,8 @@ public sealed class LoadTests
 
         // One long-lived connection keeps the test driver's state alive across the rounds.
         await using var anchor = await VirtConnection.OpenAsync(daemon.UnixUri, cancellationToken: ct);
-        var sockets = Sockets(daemon.Pid);
-        var rssBefore = RssKiB(daemon.Pid);
+        var sockets = ProcessProbe.Sockets(daemon.Pid);
+        var rssBefore = ProcessProbe.RssKiB(daemon.Pid);
         var options = new VirtConnectionOptions { KeepaliveInterval = TimeSpan.Zero };
         var wrong = 0;
 
@@ -92,12 +76,12 @@ public sealed class LoadTests
         Assert.Equal(["test"], names);
 
         // The daemon closes its ends as the clients go; wait (bounded) for the count to settle.
-        for (var attempt = 0; attempt < 200 && Sockets(daemon.Pid) > sockets; attempt++)
+        for (var attempt = 0; attempt < 200 && ProcessProbe.Sockets(daemon.Pid) > sockets; attempt++)
         {
             await Task.Delay(50, ct);
         }
 
-        Assert.Equal(sockets, Sockets(daemon.Pid));
-        Assert.True(RssKiB(daemon.Pid) < rssBefore + (200 * 1024), $"RSS {rssBefore} KiB before, {RssKiB(daemon.Pid)} KiB after");
+        Assert.Equal(sockets, ProcessProbe.Sockets(daemon.Pid));
+        Assert.True(ProcessProbe.RssKiB(daemon.Pid) < rssBefore + (200 * 1024), $"RSS {rssBefore} KiB before, {ProcessProbe.RssKiB(daemon.Pid)} KiB after");
     }
 }

@@ -1,0 +1,53 @@
+using Virtwire.Protocol;
+
+namespace Virtwire.Drivers;
+
+/// <summary>libvirt's CONNECT_LIST_ALL_DOMAINS filter, shared by every driver.</summary>
+public static class DomainListFilter
+{
+    /// <summary>
+    /// Whether a domain passes <paramref name="flags"/>: each group (active/inactive, persistent/transient, state,
+    /// managed save, autostart, snapshot, checkpoint) filters only when one of its bits is set.
+    /// </summary>
+    public static bool Matches(ListDomainsFlags flags, DomainState state, bool active, bool persistent, bool autostart,
+        bool managedSave = false, bool hasSnapshot = false, bool hasCheckpoint = false)
+    {
+        static bool Group(ListDomainsFlags flags, ListDomainsFlags yes, ListDomainsFlags no, bool value) =>
+            (flags & (yes | no)) == 0 || (value ? (flags & yes) != 0 : (flags & no) != 0);
+
+        var states = ListDomainsFlags.Running | ListDomainsFlags.Paused | ListDomainsFlags.Shutoff | ListDomainsFlags.Other;
+        var stateOk = (flags & states) == 0 || state switch
+        {
+            DomainState.Running => flags.HasFlag(ListDomainsFlags.Running),
+            DomainState.Paused => flags.HasFlag(ListDomainsFlags.Paused),
+            DomainState.Shutoff => flags.HasFlag(ListDomainsFlags.Shutoff),
+            _ => flags.HasFlag(ListDomainsFlags.Other),
+        };
+        return stateOk &&
+            Group(flags, ListDomainsFlags.Active, ListDomainsFlags.Inactive, active) &&
+            Group(flags, ListDomainsFlags.Persistent, ListDomainsFlags.Transient, persistent) &&
+            Group(flags, ListDomainsFlags.ManagedSave, ListDomainsFlags.NoManagedSave, managedSave) &&
+            Group(flags, ListDomainsFlags.Autostart, ListDomainsFlags.NoAutostart, autostart) &&
+            Group(flags, ListDomainsFlags.HasSnapshot, ListDomainsFlags.NoSnapshot, hasSnapshot) &&
+            Group(flags, ListDomainsFlags.HasCheckpoint, ListDomainsFlags.NoCheckpoint, hasCheckpoint);
+    }
+}
+
+/// <summary>libvirt's size units in XML (<c>unit='MiB'</c> and friends).</summary>
+public static class XmlSizeUnits
+{
+    /// <summary><paramref name="value"/> in <paramref name="unit"/> as bytes, or null for a unit libvirt does not know.</summary>
+    public static ulong? ToBytes(ulong value, string unit) => unit.ToLowerInvariant() switch
+    {
+        "b" or "bytes" => value,
+        "k" or "kib" => value * 1024,
+        "kb" => value * 1000,
+        "m" or "mib" => value * 1024 * 1024,
+        "mb" => value * 1000 * 1000,
+        "g" or "gib" => value * 1024 * 1024 * 1024,
+        "gb" => value * 1000 * 1000 * 1000,
+        "t" or "tib" => value * 1024 * 1024 * 1024 * 1024,
+        "tb" => value * 1000 * 1000 * 1000 * 1000,
+        _ => null,
+    };
+}
