@@ -26,14 +26,18 @@ public static class CorpusBuilder
                 var name = $"{stream.Name}-{i:000}";
                 var frame = stream.Frames[i];
                 var packet = frame.AsSpan(RpcLimits.LengthWordSize).ToArray();
-                seeds["frame"].Add(name, frame);
-                seeds["header"].Add(name, packet);
-                if (BodySelector(RpcHeader.Read(packet)) is { } selector)
+                var header = RpcHeader.Read(packet);
+
+                // One seed per kind of message: more of the same only slows AFL++'s first passes.
+                var kind = $"{header.Program:x}/{header.Procedure}/{header.Type}/{header.Status}/{stream.Name[^3..]}";
+                seeds["frame"].Add(name, frame, kind);
+                seeds["header"].Add(name, packet, kind);
+                if (BodySelector(header) is { } selector)
                 {
-                    seeds["body"].Add(name, [(byte)(selector >> 8), (byte)selector, .. packet.AsSpan(RpcLimits.HeaderSize)]);
+                    seeds["body"].Add(name, [(byte)(selector >> 8), (byte)selector, .. packet.AsSpan(RpcLimits.HeaderSize)], kind);
                 }
 
-                foreach (var (index, parameters) in TypedParameters(RpcHeader.Read(packet), packet.AsMemory(RpcLimits.HeaderSize)))
+                foreach (var (index, parameters) in TypedParameters(header, packet.AsMemory(RpcLimits.HeaderSize)))
                 {
                     seeds["typed-params"].Add($"{name}-{index}", EncodeArray(parameters));
                 }
@@ -238,13 +242,14 @@ public static class CorpusBuilder
 
     private sealed class Seeds
     {
-        private readonly HashSet<string> _hashes = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
 
         public List<(string Name, byte[] Bytes)> Items { get; } = [];
 
-        public void Add(string name, byte[] bytes)
+        /// <summary>Adds the input unless one with the same contents, or of the same <paramref name="kind"/>, is there.</summary>
+        public void Add(string name, byte[] bytes, string? kind = null)
         {
-            if (_hashes.Add(Convert.ToHexString(SHA256.HashData(bytes))))
+            if (_keys.Add(Convert.ToHexString(SHA256.HashData(bytes))) && (kind is null || _keys.Add(kind)))
             {
                 Items.Add((name, bytes));
             }
