@@ -55,22 +55,36 @@ internal static class Program
 
         if (args.Contains("--afl"))
         {
-            RunAfl(target, args.Contains("--out-of-process"));
-            return 0;
+            return OnDaemonSizedStack(() =>
+            {
+                RunAfl(target, args.Contains("--out-of-process"));
+                return 0;
+            });
         }
 
         if (args.Contains("--run"))
         {
-            return RunSaved(target, args.SkipWhile(a => a != "--run").Skip(1));
+            return OnDaemonSizedStack(() => RunSaved(target, args.SkipWhile(a => a != "--run").Skip(1)));
         }
 
         if (Option(args, "--iterations") is { } iterations)
         {
-            return RunInProcess(target, args, long.Parse(iterations, CultureInfo.InvariantCulture));
+            return OnDaemonSizedStack(() => RunInProcess(target, args, long.Parse(iterations, CultureInfo.InvariantCulture)));
         }
 
         Console.Error.WriteLine(Usage);
         return 2;
+    }
+
+    // The daemon decodes and parses on thread-pool threads, which have 1.5 MiB of stack rather than the main
+    // thread's 8 MiB: inputs run on a thread of that size, so a recursion too deep for the daemon is a crash here.
+    private static int OnDaemonSizedStack(Func<int> run)
+    {
+        var status = 0;
+        var thread = new Thread(() => status = run(), maxStackSize: 1536 * 1024);
+        thread.Start();
+        thread.Join();
+        return status;
     }
 
     // SharpFuzz's fork server: afl-fuzz writes each input to stdin; an exception escaping the target is a crash.
