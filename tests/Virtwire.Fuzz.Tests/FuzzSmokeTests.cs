@@ -11,9 +11,9 @@ namespace Virtwire.Fuzz.Tests;
 public sealed class FuzzSmokeTests
 {
     // A fixed seed: the same inputs every run, so a failure here reproduces with
-    // `Virtwire.Fuzz TARGET --iterations 3000 --seed 8`.
+    // `Virtwire.Fuzz TARGET --iterations 5000 --seed 8`.
     private const int Seed = 8;
-    private const int Iterations = 3000;
+    private const int Iterations = 5000;
 
     public static TheoryData<string> Targets => new(FuzzTargets.All.Select(t => t.Name));
 

@@ -9,7 +9,8 @@ namespace Virtwire.Fuzz.Targets;
 /// The domain XML parsers: the input is a document as DOMAIN_DEFINE_XML carries it, given to both the
 /// test driver and the QEMU driver. Each either refuses it with libvirt's error (an
 /// <see cref="RpcRemoteException"/>, which becomes the reply) or accepts it; what it accepts it must be
-/// able to dump, and the dump must be accepted again, as virsh dumpxml followed by virsh define expects.
+/// able to dump, the dump must be accepted again, and dumping that gives the same text, as virsh dumpxml
+/// followed by virsh define expects.
 /// </summary>
 internal static class DomainXmlTarget
 {
@@ -34,6 +35,8 @@ internal static class DomainXmlTarget
         var dumped = TestDomainXml.Format(domain, parsed.Def, withId: false);
         var again = Reparse(() => TestDomainXml.Parse(dumped), "test driver", dumped);
         Invariant.Check(again.Name == parsed.Name && again.Uuid == parsed.Uuid, "test driver: the dump names another domain");
+        var redumped = TestDomainXml.Format(new TestDomain { Name = again.Name, Uuid = again.Uuid }, again.Def, withId: false);
+        Invariant.Check(redumped == dumped, $"test driver: dump changes when defined again:\n{dumped}\n---\n{redumped}");
     }
 
     private static void QemuRoundTrip(string xml)
@@ -46,6 +49,8 @@ internal static class DomainXmlTarget
         var dumped = parsed.Format(live: null, inactive: true);
         var again = Reparse(() => QemuDomainDefinition.Parse(dumped), "QEMU driver", dumped);
         Invariant.Check(again.Name == parsed.Name && again.Uuid == parsed.Uuid, "QEMU driver: the dump names another domain");
+        var redumped = again.Format(live: null, inactive: true);
+        Invariant.Check(redumped == dumped, $"QEMU driver: dump changes when defined again:\n{dumped}\n---\n{redumped}");
     }
 
     private static bool Accepts<T>(Func<T> parse, out T result)
