@@ -339,7 +339,7 @@ internal sealed class QemuConnection(QemuHost host, string uri, bool readOnly) :
             XElement element;
             try
             {
-                element = XElement.Parse(xml);
+                element = DriverXml.Parse(xml, LoadOptions.None);
             }
             catch (System.Xml.XmlException ex)
             {

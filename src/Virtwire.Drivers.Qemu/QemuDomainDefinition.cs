@@ -85,7 +85,7 @@ internal sealed record QemuDomainDefinition
         XElement root;
         try
         {
-            root = XElement.Parse(xml, LoadOptions.None);
+            root = DriverXml.Parse(xml, LoadOptions.None);
         }
         catch (XmlException ex)
         {

@@ -14,7 +14,7 @@ internal static class LibvirtXml
     {
         try
         {
-            return XElement.Parse(xml, LoadOptions.SetLineInfo);
+            return DriverXml.Parse(xml, LoadOptions.SetLineInfo);
         }
         catch (XmlException ex)
         {

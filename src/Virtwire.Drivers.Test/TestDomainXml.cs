@@ -217,9 +217,11 @@ internal static class TestDomainXml
             b.Append("  <clock offset='utc'/>\n");
         }
 
-        b.Append("  <on_poweroff>").Append(d.OnPoweroff).Append("</on_poweroff>\n");
-        b.Append("  <on_reboot>").Append(d.OnReboot).Append("</on_reboot>\n");
-        b.Append("  <on_crash>").Append(d.OnCrash).Append("</on_crash>\n");
+        // The lifecycle actions are the definer's text, so they are escaped like every other value: written raw,
+        // an '&amp;' in them made a dump that no longer parses (found by the domain-xml fuzz target, issue 8).
+        b.Append("  <on_poweroff>").Append(LibvirtXml.Escape(d.OnPoweroff, false)).Append("</on_poweroff>\n");
+        b.Append("  <on_reboot>").Append(LibvirtXml.Escape(d.OnReboot, false)).Append("</on_reboot>\n");
+        b.Append("  <on_crash>").Append(LibvirtXml.Escape(d.OnCrash, false)).Append("</on_crash>\n");
         b.Append("  <devices>\n");
         foreach (var device in d.Devices)
         {
