@@ -423,7 +423,15 @@ internal sealed record QemuDomainDefinition
             throw Errors.Unsupported($"graphics type '{type}' is not supported (only 'vnc')");
         }
 
-        var port = (int?)element.Attribute("port") ?? -1;
+        // Not an (int?) cast: that threw FormatException on port='yes', which reached the client as an internal
+        // error instead of libvirt's XML error (found by the domain-xml fuzz target, issue 8).
+        var portText = (string?)element.Attribute("port");
+        var port = -1;
+        if (portText is not null && !int.TryParse(portText, NumberStyles.AllowLeadingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out port))
+        {
+            throw Errors.XmlError($"Invalid value for attribute 'port' in element 'graphics': '{portText}'.");
+        }
+
         var autoport = (string?)element.Attribute("autoport") == "yes" || port == -1;
         var listen = (string?)element.Attribute("listen") ?? (string?)element.Element("listen")?.Attribute("address") ?? "127.0.0.1";
         return new QemuGraphics(type, autoport ? -1 : port, autoport, listen);

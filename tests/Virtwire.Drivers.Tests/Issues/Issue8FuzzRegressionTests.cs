@@ -22,6 +22,19 @@ public sealed class Issue8FuzzRegressionTests
         Assert.Equal(value, element switch { "on_poweroff" => again.OnPoweroff, "on_reboot" => again.OnReboot, _ => again.OnCrash });
     }
 
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("5900.5")]
+    [InlineData("99999999999")]
+    public void QemuDriver_GraphicsPortThatIsNotAnInt_IsAnXmlError(string port)
+    {
+        var ex = Assert.Throws<RpcRemoteException>(() => QemuDomainDefinition.Parse(
+            $"<domain type='qemu'><name>g</name><memory>65536</memory><os><type>hvm</type></os><devices><graphics type='vnc' port='{port}'/></devices></domain>"));
+
+        Assert.Equal(VirtErrorCode.XmlError, ex.Error.Code);
+        Assert.Equal($"XML error: Invalid value for attribute 'port' in element 'graphics': '{port}'.", ex.Message);
+    }
+
     // 20,000 levels overflowed a 1.5 MiB thread-pool stack in LINQ to XML's recursive copy before the depth limit.
     private static string Nested(string type, string container, int depth) =>
         $"<domain type='{type}'><name>deep</name><memory>1024</memory><os><type>hvm</type></os>" +
