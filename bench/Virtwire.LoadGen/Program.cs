@@ -47,8 +47,10 @@ if (callsAt >= 0 && callsAt + 1 < args.Length)
 bool Run(string section) => only is null || only.Contains(section);
 int[] listSizes = smoke ? [1, 100] : [1, 100, 1_000, 10_000];
 
-await using var libvirtd = await DaemonProcess.StartLibvirtdAsync();
-await using var virtwired = await DaemonProcess.StartVirtwiredAsync();
+// Room for the 10,000-idle-connections row on both (libvirtd's default max_clients is 5,000).
+const string Limits = "max_clients = 20000\nmax_queued_clients = 20000\nmax_anonymous_clients = 20000";
+await using var libvirtd = await DaemonProcess.StartLibvirtdAsync(Limits);
+await using var virtwired = await DaemonProcess.StartVirtwiredAsync(Limits);
 var rows = new List<(string Workload, double Libvirtd, double Virtwired, string Unit, bool HigherIsBetter)>();
 
 foreach (var (name, work) in !Run("sequential") ? [] : new (string, Func<VirtConnection, VirtDomain, Task>)[]
