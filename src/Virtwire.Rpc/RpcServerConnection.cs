@@ -241,65 +241,61 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        // An idle client holds only its length word: a packet's buffer is rented once the length has arrived and
+        // returned when the packet has been handled (handlers copy what they keep), so 10,000 idle connections
+        // do not hold 10,000 packet buffers.
         var header = new byte[RpcLimits.LengthWordSize];
-        try
+        while (!_closing.IsCancellationRequested)
         {
-            while (!_closing.IsCancellationRequested)
+            // Stop reading while this client has its maximum of calls in flight (max_client_requests).
+            await _requests.WaitAsync(_closing.Token).ConfigureAwait(false);
+            var released = false;
+            byte[]? buffer = null;
+            try
             {
-                // Stop reading while this client has its maximum of calls in flight (max_client_requests).
-                await _requests.WaitAsync(_closing.Token).ConfigureAwait(false);
-                var released = false;
-                try
+                if (!await ReadExactAsync(header, allowEof: true).ConfigureAwait(false))
                 {
-                    if (!await ReadExactAsync(header, allowEof: true).ConfigureAwait(false))
-                    {
-                        return;
-                    }
-
-                    var length = BinaryPrimitives.ReadUInt32BigEndian(header);
-                    if (!RpcFrameScanner.IsValidLength(length, _options.MaxMessageSize, out var error))
-                    {
-                        Close(error!);
-                        return;
-                    }
-
-                    // The declared length is within the cap; bytes are read into a buffer that grows only
-                    // as far as the cap, and only for a client that sent a valid length word.
-                    var bodyLength = (int)length - RpcLimits.LengthWordSize;
-                    if (buffer.Length < bodyLength)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = ArrayPool<byte>.Shared.Rent(bodyLength);
-                    }
-
-                    if (!await ReadExactAsync(buffer.AsMemory(0, bodyLength), allowEof: false).ConfigureAwait(false))
-                    {
-                        return;
-                    }
-
-                    Interlocked.Exchange(ref _lastReceivedTicks, _options.TimeProvider.GetTimestamp());
-                    var frame = RpcFrameScanner.Parse(buffer.AsMemory(0, bodyLength));
-                    if (frame.Header.Type is RpcMessageType.Stream or RpcMessageType.StreamHole && frame.Header.Program != KeepaliveProgram)
-                    {
-                        await HandleStreamPacketAsync(frame.Header, frame.Payload).ConfigureAwait(false);
-                        continue;
-                    }
-
-                    released = Handle(frame);
+                    return;
                 }
-                finally
+
+                var length = BinaryPrimitives.ReadUInt32BigEndian(header);
+                if (!RpcFrameScanner.IsValidLength(length, _options.MaxMessageSize, out var error))
                 {
-                    if (!released)
-                    {
-                        _requests.Release();
-                    }
+                    Close(error!);
+                    return;
+                }
+
+                // The declared length is within the cap, and the buffer is taken only for a client that sent a valid
+                // length word; what it cannot fill it waits for (a slow sender costs the time, not more memory).
+                var bodyLength = (int)length - RpcLimits.LengthWordSize;
+                buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bodyLength, 256));
+                if (!await ReadExactAsync(buffer.AsMemory(0, bodyLength), allowEof: false).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                Interlocked.Exchange(ref _lastReceivedTicks, _options.TimeProvider.GetTimestamp());
+                var frame = RpcFrameScanner.Parse(buffer.AsMemory(0, bodyLength));
+                if (frame.Header.Type is RpcMessageType.Stream or RpcMessageType.StreamHole && frame.Header.Program != KeepaliveProgram)
+                {
+                    await HandleStreamPacketAsync(frame.Header, frame.Payload).ConfigureAwait(false);
+                    continue;
+                }
+
+                released = Handle(frame);
+            }
+            finally
+            {
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+
+                if (!released)
+                {
+                    _requests.Release();
                 }
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
