@@ -19,7 +19,7 @@ internal static class SaslCommands
         var command = new Command("saslpasswd", "set, delete or list virtwired's SASL (SCRAM) users") { user, file, delete, pipe, list };
         command.SetAction(async (r, ct) =>
         {
-            var store = new ScramCredentialStore(r.GetValue(file) ?? DefaultDatabase());
+            var store = new ScramCredentialStore(r.GetValue(file) ?? ScramCredentialStore.DefaultPath());
             if (r.GetValue(list))
             {
                 foreach (var known in store.Users())
@@ -57,11 +57,6 @@ internal static class SaslCommands
         });
         yield return command;
     }
-
-    private static string DefaultDatabase() =>
-        Environment.UserName == "root" ? "/etc/virtwire/passwd.db" :
-        Path.Combine(Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config"),
-            "virtwire", "passwd.db");
 
     private static async Task<string?> ReadLineAsync(Stream input, CancellationToken cancellationToken)
     {

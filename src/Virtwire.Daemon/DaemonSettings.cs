@@ -60,7 +60,7 @@ internal sealed record DaemonSettings
     public AuthType AuthTls { get; init; } = AuthType.None;
 
     /// <summary>Virtwire's SASL user database (SCRAM keys, managed with <c>virtwire saslpasswd</c>).</summary>
-    public string SaslDb { get; init; } = DefaultSaslDb();
+    public string SaslDb { get; init; } = Virtwire.Rpc.Sasl.ScramCredentialStore.DefaultPath();
 
     public IReadOnlyList<string> SaslAllowedUsernameList { get; init; } = [];
 
@@ -114,7 +114,7 @@ internal sealed record DaemonSettings
             AuthUnixRo = Auth("auth_unix_ro", "none"),
             AuthTcp = Auth("auth_tcp", "sasl"),
             AuthTls = Auth("auth_tls", "none"),
-            SaslDb = Path.GetFullPath(config.GetString("sasl_db", DefaultSaslDb())),
+            SaslDb = Path.GetFullPath(config.GetString("sasl_db", Virtwire.Rpc.Sasl.ScramCredentialStore.DefaultPath())),
             SaslAllowedUsernameList = config.GetList("sasl_allowed_username_list"),
             ListenTcp = listen && config.GetBool("listen_tcp", fallback: false),
             ListenTls = listenTls,
@@ -140,11 +140,6 @@ internal sealed record DaemonSettings
             KeepaliveCount = (int)config.GetInt("keepalive_count", 5),
         };
     }
-
-    private static string DefaultSaslDb() =>
-        Environment.UserName == "root" ? "/etc/virtwire/passwd.db" :
-        Path.Combine(Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config"),
-            "virtwire", "passwd.db");
 
     private static string DefaultSocketDir() =>
         Environment.UserName == "root" ? "/run/libvirt" :

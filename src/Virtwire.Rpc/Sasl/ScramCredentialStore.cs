@@ -24,6 +24,12 @@ public sealed class ScramCredentialStore
 
     public string Path { get; }
 
+    /// <summary>Where virtwired and <c>virtwire saslpasswd</c> look without <c>sasl_db</c>/<c>-f</c>: system-wide for root, else per user.</summary>
+    public static string DefaultPath() =>
+        Environment.UserName == "root" ? "/etc/virtwire/passwd.db" :
+        System.IO.Path.Combine(Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") ??
+            System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config"), "virtwire", "passwd.db");
+
     /// <summary>The stored keys of <paramref name="user"/> for <paramref name="mechanism"/>, or null.</summary>
     public ScramCredential? Find(string user, ScramMechanism mechanism)
     {
