@@ -33,6 +33,13 @@ public sealed record VirtConnectionOptions
     /// the same connection (no <c>.Result</c>/<c>.Wait()</c>) and should hand long work elsewhere. Off by default.
     /// </summary>
     public bool InlineCompletions { get; init; }
+
+    /// <summary>
+    /// How long a call that is alone on its connection waits for its reply on the calling thread before the wait
+    /// moves to the background (<see cref="Virtwire.Rpc.RpcClientOptions.CallerReadWait"/>): a sequential caller then
+    /// costs no thread hand-off. <see cref="TimeSpan.Zero"/> to always wait asynchronously.
+    /// </summary>
+    public TimeSpan CallerReadWait { get; init; } = Virtwire.Rpc.RpcClientOptions.Default.CallerReadWait;
 }
 
 /// <summary>What the server wants to authenticate: the host as the URI names it, the mechanism, any user name already known.</summary>

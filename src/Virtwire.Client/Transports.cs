@@ -24,19 +24,7 @@ internal static class Transports
                 case VirtTransport.InProcess:
                     return await ConnectInProcessAsync(cancellationToken).ConfigureAwait(false);
                 case VirtTransport.Unix:
-                    var path = uri.SocketPath(readOnly);
-                    var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                    try
-                    {
-                        await unix.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        unix.Dispose();
-                        throw;
-                    }
-
-                    return new NetworkStream(unix, ownsSocket: true);
+                    return new NetworkStream(await ConnectUnixAsync(uri.SocketPath(readOnly), cancellationToken).ConfigureAwait(false), ownsSocket: true);
                 case VirtTransport.Tcp:
                     return await ConnectTcpAsync(uri, cancellationToken).ConfigureAwait(false);
                 case VirtTransport.Ssh or VirtTransport.LibSsh or VirtTransport.LibSsh2:
@@ -55,6 +43,44 @@ internal static class Transports
         {
             var target = uri.Transport == VirtTransport.Unix ? $"'{uri.SocketPath(readOnly)}'" : $"{uri.EffectiveHost}:{uri.EffectivePort}";
             throw new VirtConnectionException($"Failed to connect socket to {target}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Connects to a unix socket. A local connect completes at once unless the listener's backlog is full, so it is
+    /// tried without waiting first: a socket that never had an asynchronous operation stays out of the runtime's epoll
+    /// set, and then a lone call's reply wakes only its caller (see RpcClientOptions.CallerReadWait).
+    /// </summary>
+    private static async ValueTask<Socket> ConnectUnixAsync(string path, CancellationToken cancellationToken)
+    {
+        var endpoint = new UnixDomainSocketEndPoint(path);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(endpoint);
+            return socket;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain)
+        {
+            socket.Dispose();
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        // The backlog is full: wait for room asynchronously.
+        socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
         }
     }
 

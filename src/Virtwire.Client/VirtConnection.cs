@@ -59,6 +59,7 @@ public sealed partial class VirtConnection : IAsyncDisposable
             DefaultTimeout = options.CallTimeout,
             LoggerFactory = options.LoggerFactory,
             InlineCompletions = options.InlineCompletions,
+            CallerReadWait = options.CallerReadWait,
         });
         var connection = new VirtConnection(parsed, rpc, options, readOnly);
         try

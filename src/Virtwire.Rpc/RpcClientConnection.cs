@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
@@ -33,6 +34,18 @@ public sealed record RpcClientOptions
     /// (sync-over-async would deadlock it) and should not compute for long. Off by default.
     /// </summary>
     public bool InlineCompletions { get; init; }
+
+    /// <summary>
+    /// How long a call that is alone on its connection waits for its reply on the calling thread, blocked in poll(2),
+    /// before the wait moves to the background read loop. A reply from a nearby server comes back well within it, so
+    /// a sequential caller needs no other thread: the reply is read, decoded and returned synchronously, the way a C
+    /// client works, for a fraction of the CPU of an asynchronous wake-up. Applies on plain sockets (unix; TCP
+    /// connections are watched by the runtime's epoll from their asynchronous connect), off UI threads, to at most
+    /// one such wait per two cores in the process (none on one core), and until the connection first needs the
+    /// loop: calls in flight together, a reply slower than this, events or stream data. From then on the loop reads.
+    /// <see cref="TimeSpan.Zero"/> to always use the loop.
+    /// </summary>
+    public TimeSpan CallerReadWait { get; init; } = TimeSpan.FromMilliseconds(10);
 }
 
 /// <summary>A one-way packet from the server (an event), undecoded.</summary>
@@ -64,8 +77,25 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private int _queued;
-    private readonly Task _reader;
+    private readonly System.Net.Sockets.Socket? _socket;
     private readonly Task _writer;
+
+    // Reading: exactly one party reads the stream at a time — the background read loop, or a call that is alone on
+    // the connection reading its own reply on its own thread (no hand-off between threads; see CallerReadWait). The
+    // buffer and its window belong to whoever holds the role.
+    private const int RoleNone = 0;
+    private const int RoleLoop = 1;
+    private const int RoleCaller = 2;
+    private static int s_callerReaders;
+    private static readonly int MaxCallerReaders = Environment.ProcessorCount / 2;
+    private readonly byte[] _small = new byte[64 * 1024];
+    private byte[] _buffer;
+    private readonly long _callerReadTicks;
+    private int _start;
+    private int _end;
+    private int _readRole;
+    private int _continuous;
+    private Task _reader = Task.CompletedTask;
     private readonly ITimer? _sweeper;
     private readonly long _timeoutTicks;
     private uint _serial = uint.MaxValue;
@@ -89,21 +119,48 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
             FullMode = BoundedChannelFullMode.DropOldest,
         }, _ => Interlocked.Increment(ref _droppedMessages));
         _lastReceived = _options.TimeProvider.GetTimestamp();
-        if (_options.DefaultTimeout != Timeout.InfiniteTimeSpan)
+        _buffer = _small;
+        // Lone calls read for themselves on unix sockets only: a TCP socket is in the runtime's epoll set from its
+        // asynchronous connect, and then every reply wakes the runtime's threads whoever reads it.
+        _socket = stream is System.Net.Sockets.NetworkStream { Socket.AddressFamily: System.Net.Sockets.AddressFamily.Unix } unix ? unix.Socket : null;
+        _callerReadTicks = _socket is null ? 0 : (long)(_options.CallerReadWait.TotalSeconds * _options.TimeProvider.TimestampFrequency);
+        if (_callerReadTicks <= 0)
         {
-            // One sweep for every pending call's deadline instead of a timer per call (the per-call timer
-            // was the largest cost of a call on the client). Resolution: a tenth of the timeout, 10 ms to 1 s.
-            _timeoutTicks = (long)(_options.DefaultTimeout.TotalSeconds * _options.TimeProvider.TimestampFrequency);
-            var period = TimeSpan.FromMilliseconds(Math.Clamp(_options.DefaultTimeout.TotalMilliseconds / 10, 10, 1000));
-            _sweeper = _options.TimeProvider.CreateTimer(static state => ((RpcClientConnection)state!).SweepTimeouts(), this, period, period);
+            // Nobody but the loop will ever read: keep it reading.
+            _continuous = 1;
         }
 
-        _reader = Task.Run(ReadLoopAsync);
+        // One sweep for every pending call's deadline instead of a timer per call (the per-call timer was the largest
+        // cost of a call on the client), which also posts a read on a connection nobody is reading (keepalive pings,
+        // a server that goes away). Resolution: a tenth of the timeout, 10 ms to 1 s.
+        var timeout = _options.DefaultTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(10) : _options.DefaultTimeout;
+        _timeoutTicks = _options.DefaultTimeout == Timeout.InfiniteTimeSpan
+            ? long.MaxValue
+            : (long)(_options.DefaultTimeout.TotalSeconds * _options.TimeProvider.TimestampFrequency);
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 10, 10, 1000));
+        _sweeper = _options.TimeProvider.CreateTimer(static state => ((RpcClientConnection)state!).OnTick(), this, period, period);
+
+        if (_continuous != 0)
+        {
+            EnsureReader();
+        }
+
         _writer = Task.Run(WriteLoopAsync);
     }
 
-    /// <summary>Events and other one-way packets from the server, in arrival order.</summary>
-    public ChannelReader<RpcMessage> Messages => _messages.Reader;
+    /// <summary>
+    /// Events and other one-way packets from the server, in arrival order. Asking for it keeps a read posted at all
+    /// times, so packets arrive as the server sends them (otherwise a connection with no call in flight is read
+    /// within a sweep period, about a second).
+    /// </summary>
+    public ChannelReader<RpcMessage> Messages
+    {
+        get
+        {
+            ReadContinuously();
+            return _messages.Reader;
+        }
+    }
 
     /// <summary>Replies that arrived after their call was cancelled or timed out, and were discarded.</summary>
     public long LateReplies => Interlocked.Read(ref _lateReplies);
@@ -111,8 +168,27 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     /// <summary>Events dropped because nobody read them (the queue is bounded); never silent.</summary>
     public long DroppedMessages => Interlocked.Read(ref _droppedMessages);
 
-    /// <summary>Cancelled when the connection breaks or is disposed.</summary>
-    public CancellationToken Closed => _closing.Token;
+    /// <summary>
+    /// Cancelled when the connection breaks or is disposed. Asking for it keeps a read posted, so a server that goes
+    /// away is noticed at once even while no call is in flight.
+    /// </summary>
+    public CancellationToken Closed
+    {
+        get
+        {
+            ReadContinuously();
+            return _closing.Token;
+        }
+    }
+
+    /// <summary>Keeps a read posted from now on, whether or not calls are in flight.</summary>
+    public void ReadContinuously()
+    {
+        if (Interlocked.Exchange(ref _continuous, 1) == 0)
+        {
+            EnsureReader();
+        }
+    }
 
     /// <summary>Why the connection ended, once it has.</summary>
     public RpcConnectionException? Failure => Volatile.Read(ref _failure);
@@ -208,17 +284,32 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         var header = new RpcHeader(program, version, procedure, RpcMessageType.Call, serial, RpcStatus.Ok);
         beforeSend?.Invoke(header);
         var frame = RpcFrameWriter.ToArray(header, args);
-        var deadline = _sweeper is null ? long.MaxValue : _options.TimeProvider.GetTimestamp() + _timeoutTicks;
+        var deadline = _timeoutTicks == long.MaxValue ? long.MaxValue : _options.TimeProvider.GetTimestamp() + _timeoutTicks;
         var pending = new PendingCall(header, deadline, _options.InlineCompletions);
         _pending[serial] = pending;
         using var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static (state, token) => ((PendingCall)state!).TrySetCanceled(token), pending)
             : default;
+        var callerReads = TryTakeCallerRole();
         try
         {
             // Re-check after registering: a break in between has already failed every registered call.
             ThrowIfBroken();
             await SendFrameAsync(frame, cancellationToken).ConfigureAwait(false);
+            if (callerReads)
+            {
+                callerReads = false;
+                if (ReadOwnReply(pending))
+                {
+                    return await pending.Task.ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                // Another call is reading, or this connection is past lone calls: the loop reads for it.
+                ReadContinuously();
+            }
+
             return await pending.Task.ConfigureAwait(false);
         }
         catch (ChannelClosedException)
@@ -228,7 +319,284 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         }
         finally
         {
+            if (callerReads)
+            {
+                // The send failed while this call held the read role.
+                ReleaseCallerRole();
+            }
+
             _pending.TryRemove(serial, out _);
+        }
+    }
+
+    /// <summary>A call that is alone on the connection takes the read role (see <see cref="RpcClientOptions.CallerReadWait"/>).</summary>
+    private bool TryTakeCallerRole()
+    {
+        // Not on a UI thread (a blocked wait would freeze it), and not once the loop reads: the runtime then watches
+        // the socket with epoll and wakes on every reply anyway, so a blocked caller would save nothing.
+        if (_callerReadTicks <= 0 || Volatile.Read(ref _continuous) != 0 || Volatile.Read(ref _readRole) != RoleNone ||
+            SynchronizationContext.Current is not null)
+        {
+            return false;
+        }
+
+        if (Interlocked.Increment(ref s_callerReaders) > MaxCallerReaders)
+        {
+            Interlocked.Decrement(ref s_callerReaders);
+            return false;
+        }
+
+        if (Interlocked.CompareExchange(ref _readRole, RoleCaller, RoleNone) != RoleNone)
+        {
+            Interlocked.Decrement(ref s_callerReaders);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void ReleaseCallerRole()
+    {
+        Interlocked.Decrement(ref s_callerReaders);
+        ReleaseRole();
+    }
+
+    /// <summary>Gives the read role back, and posts the loop if anyone still needs a read.</summary>
+    private void ReleaseRole()
+    {
+        Volatile.Write(ref _readRole, RoleNone);
+        Interlocked.MemoryBarrier();
+        if (NeedsReader())
+        {
+            EnsureReader();
+        }
+    }
+
+    /// <summary>
+    /// Reads on the calling thread, blocked in poll(2), until this call's reply has come (true) or no byte has come
+    /// for the wait budget (false: the wait continues in the background). Other packets that arrive meanwhile are
+    /// dispatched as the loop would; stream data is left to the loop, which can wait for room in the stream.
+    /// </summary>
+    private bool ReadOwnReply(PendingCall pending)
+    {
+        var done = false;
+        try
+        {
+            while (true)
+            {
+                if (!DispatchBuffered())
+                {
+                    break;
+                }
+
+                if (pending.Task.IsCompleted)
+                {
+                    done = true;
+                    break;
+                }
+
+                if (!ReceiveSome(_callerReadTicks))
+                {
+                    // Nothing came within the budget, or the connection broke (then every pending call has failed).
+                    done = pending.Task.IsCompleted;
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            Break(new RpcConnectionException("connection to the server was lost: " + ex.Message, ex));
+            done = true;
+        }
+
+        if (!done)
+        {
+            // Slow reply: the loop takes over for good (set before the role is let go, so the release posts it).
+            Volatile.Write(ref _continuous, 1);
+        }
+
+        ReleaseCallerRole();
+        return done;
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="waitTicks"/> (blocked in poll(2)) for bytes and appends what has come to the
+    /// buffer. False when nothing came in time, or when the connection ended (it is then broken).
+    /// </summary>
+    private bool ReceiveSome(long waitTicks)
+    {
+        var clock = _options.TimeProvider;
+        var micros = waitTicks <= 0 ? 0 : (int)Math.Clamp(waitTicks * 1_000_000 / clock.TimestampFrequency, 1, int.MaxValue);
+        if (!_socket!.Poll(micros, System.Net.Sockets.SelectMode.SelectRead))
+        {
+            return false;
+        }
+
+        MakeRoom();
+        var n = _socket.Receive(_buffer.AsSpan(_end), System.Net.Sockets.SocketFlags.None, out var error);
+        if (error == System.Net.Sockets.SocketError.WouldBlock)
+        {
+            return true;
+        }
+
+        if (error != System.Net.Sockets.SocketError.Success || n == 0)
+        {
+            Break(new RpcConnectionException(error != System.Net.Sockets.SocketError.Success
+                ? "connection to the server was lost: " + new System.Net.Sockets.SocketException((int)error).Message
+                : _start == _end ? "the server closed the connection" : "the server closed the connection in the middle of a packet"));
+            return false;
+        }
+
+        _end += n;
+        return true;
+    }
+
+    /// <summary>
+    /// Dispatches every whole packet in the buffer except stream data. False when the next packet is stream data
+    /// (the loop takes it: it may have to wait for room in the stream) or the length word broke the connection.
+    /// </summary>
+    private bool DispatchBuffered()
+    {
+        while (_end - _start >= RpcLimits.LengthWordSize)
+        {
+            var length = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start));
+            if (!RpcFrameScanner.IsValidLength(length, _options.MaxMessageSize, out var error))
+            {
+                Break(new RpcConnectionException("protocol error from the server: " + error) { IsTransient = false });
+                return false;
+            }
+
+            if (_end - _start < length)
+            {
+                break;
+            }
+
+            var packet = _buffer.AsSpan(_start + RpcLimits.LengthWordSize, (int)length - RpcLimits.LengthWordSize);
+            var header = RpcHeader.Read(packet);
+            if (IsStreamPacket(header))
+            {
+                return false;
+            }
+
+            _start += (int)length;
+            Interlocked.Exchange(ref _lastReceived, _options.TimeProvider.GetTimestamp());
+            Dispatch(header, packet[RpcLimits.HeaderSize..]);
+        }
+
+        ShrinkIfEmpty();
+        return true;
+    }
+
+    private static bool IsStreamPacket(in RpcHeader header) =>
+        header.Type is RpcMessageType.Stream or RpcMessageType.StreamHole && header.Program != RpcServerConnection.KeepaliveProgram;
+
+    /// <summary>
+    /// Makes room behind the buffered bytes for the rest of the packet they start: moves them to the front, and
+    /// when the packet is larger than the buffer, reads into a pooled buffer of its size until it has been handled.
+    /// </summary>
+    private void MakeRoom()
+    {
+        var needed = RpcLimits.LengthWordSize;
+        if (_end - _start >= RpcLimits.LengthWordSize)
+        {
+            // The length word was checked against the limit when the buffer was parsed.
+            needed = (int)Math.Max(BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start)), RpcLimits.LengthWordSize);
+        }
+
+        if (needed > _buffer.Length)
+        {
+            var large = ArrayPool<byte>.Shared.Rent(needed);
+            _buffer.AsSpan(_start, _end - _start).CopyTo(large);
+            if (_buffer != _small)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = large;
+            _end -= _start;
+            _start = 0;
+        }
+        else if (_start > 0 && _buffer.Length - _start < needed)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+        }
+        else if (_start == _end)
+        {
+            _start = _end = 0;
+        }
+    }
+
+    /// <summary>Goes back to the small buffer once a large packet has been handled.</summary>
+    private void ShrinkIfEmpty()
+    {
+        if (_start != _end)
+        {
+            return;
+        }
+
+        _start = _end = 0;
+        if (_buffer != _small)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = _small;
+        }
+    }
+
+    private bool NeedsReader() => Volatile.Read(ref _continuous) != 0 || _end != _start;
+
+    /// <summary>Posts the background loop unless someone holds the read role.</summary>
+    private void EnsureReader()
+    {
+        if (Volatile.Read(ref _broken) == 0 && Interlocked.CompareExchange(ref _readRole, RoleLoop, RoleNone) == RoleNone)
+        {
+            _reader = ReadLoopAsync();
+        }
+    }
+
+    private void OnTick()
+    {
+        if (_timeoutTicks != long.MaxValue)
+        {
+            SweepTimeouts();
+        }
+
+        if (_socket is null || Volatile.Read(ref _readRole) != RoleNone || Volatile.Read(ref _broken) != 0)
+        {
+            return;
+        }
+
+        // Nobody is reading (only lone calls have, lately): look without waiting, so a keepalive ping is answered
+        // and a server that went away is noticed. Without an asynchronous read the socket never joins the runtime's
+        // epoll set, whose wake-up on every reply would cost lone calls more than their own work.
+        try
+        {
+            if (!_socket.Poll(0, System.Net.Sockets.SelectMode.SelectRead) ||
+                Interlocked.CompareExchange(ref _readRole, RoleCaller, RoleNone) != RoleNone)
+            {
+                return;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        try
+        {
+            if (ReceiveSome(0))
+            {
+                DispatchBuffered();
+            }
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            Break(new RpcConnectionException("connection to the server was lost: " + ex.Message, ex));
+        }
+        finally
+        {
+            ReleaseRole();
         }
     }
 
@@ -305,75 +673,59 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The background reader, started once a connection needs more than lone calls (calls in flight together, a
+    /// slow reply, event consumers, stream data, a partial packet) and reading from then on.
+    /// </summary>
     private async Task ReadLoopAsync()
     {
-        // Replies are parsed out of one buffer: a burst of pipelined replies costs one read, not two per reply.
-        var buffer = new byte[64 * 1024];
-        var start = 0;
-        var end = 0;
         try
         {
             while (true)
             {
-                if (end - start < RpcLimits.LengthWordSize)
+                // Packets already buffered first: a lone call may have left some behind.
+                while (_end - _start >= RpcLimits.LengthWordSize)
                 {
-                    if (!await FillAsync(RpcLimits.LengthWordSize).ConfigureAwait(false))
+                    var length = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start));
+                    if (!RpcFrameScanner.IsValidLength(length, _options.MaxMessageSize, out var error))
                     {
-                        Break(new RpcConnectionException(start == end
-                            ? "the server closed the connection"
-                            : "the server closed the connection in the middle of a packet"));
+                        Break(new RpcConnectionException("protocol error from the server: " + error) { IsTransient = false });
                         return;
+                    }
+
+                    if (_end - _start < length)
+                    {
+                        break;
+                    }
+
+                    var packet = _buffer.AsMemory(_start + RpcLimits.LengthWordSize, (int)length - RpcLimits.LengthWordSize);
+                    _start += (int)length;
+                    Interlocked.Exchange(ref _lastReceived, _options.TimeProvider.GetTimestamp());
+                    var header = RpcHeader.Read(packet.Span);
+                    if (!IsStreamPacket(header))
+                    {
+                        // Replies and events are copied once, out of the buffer, by Dispatch.
+                        Dispatch(header, packet.Span[RpcLimits.HeaderSize..]);
+                    }
+                    else if (_streams.TryGetValue(header.Serial, out var stream))
+                    {
+                        // Stream data waits for room in its stream (backpressure on the socket, as libvirt's client).
+                        await stream.OnPacketAsync(header, packet[RpcLimits.HeaderSize..].ToArray(), _closing.Token).ConfigureAwait(false);
                     }
                 }
 
-                var length = BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(start));
-                if (!RpcFrameScanner.IsValidLength(length, _options.MaxMessageSize, out var error))
+                ShrinkIfEmpty();
+                MakeRoom();
+                var n = await _stream.ReadAsync(_buffer.AsMemory(_end), _closing.Token).ConfigureAwait(false);
+                if (n == 0)
                 {
-                    Break(new RpcConnectionException("protocol error from the server: " + error) { IsTransient = false });
+                    Break(new RpcConnectionException(_start == _end
+                        ? "the server closed the connection"
+                        : "the server closed the connection in the middle of a packet"));
                     return;
                 }
 
-                byte[] packet;
-                var packetLength = (int)length - RpcLimits.LengthWordSize;
-                if (length <= buffer.Length)
-                {
-                    if (end - start < length && !await FillAsync((int)length).ConfigureAwait(false))
-                    {
-                        Break(new RpcConnectionException("the server closed the connection in the middle of a packet"));
-                        return;
-                    }
-
-                    packet = buffer.AsSpan(start + RpcLimits.LengthWordSize, packetLength).ToArray();
-                    start += (int)length;
-                }
-                else
-                {
-                    // Larger than the buffer: take what is buffered, read the rest straight into the packet.
-                    packet = new byte[packetLength];
-                    var buffered = end - start - RpcLimits.LengthWordSize;
-                    buffer.AsSpan(start + RpcLimits.LengthWordSize, buffered).CopyTo(packet);
-                    start = end = 0;
-                    if (!await ReadExactAsync(packet.AsMemory(buffered)).ConfigureAwait(false))
-                    {
-                        Break(new RpcConnectionException("the server closed the connection in the middle of a packet"));
-                        return;
-                    }
-                }
-
-                Interlocked.Exchange(ref _lastReceived, _options.TimeProvider.GetTimestamp());
-                var header = RpcHeader.Read(packet);
-                if (header.Type is RpcMessageType.Stream or RpcMessageType.StreamHole && header.Program != RpcServerConnection.KeepaliveProgram)
-                {
-                    // Stream data waits for room in its stream (backpressure on the socket, as libvirt's client).
-                    if (_streams.TryGetValue(header.Serial, out var stream))
-                    {
-                        await stream.OnPacketAsync(header, packet[RpcLimits.HeaderSize..], _closing.Token).ConfigureAwait(false);
-                    }
-
-                    continue;
-                }
-
-                Dispatch(header, packet.AsMemory(RpcLimits.HeaderSize));
+                _end += n;
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
@@ -385,50 +737,9 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
             Log.Unexpected(_logger, ex);
             Break(new RpcConnectionException("internal error reading from the server: " + ex.Message, ex) { IsTransient = false });
         }
-
-        // Reads until at least `needed` bytes are buffered from `start`, compacting first; false at end of stream.
-        async ValueTask<bool> FillAsync(int needed)
-        {
-            if (start > 0)
-            {
-                buffer.AsSpan(start, end - start).CopyTo(buffer);
-                end -= start;
-                start = 0;
-            }
-
-            while (end < needed)
-            {
-                var n = await _stream.ReadAsync(buffer.AsMemory(end), _closing.Token).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    return false;
-                }
-
-                end += n;
-            }
-
-            return true;
-        }
     }
 
-    private async ValueTask<bool> ReadExactAsync(Memory<byte> destination)
-    {
-        var read = 0;
-        while (read < destination.Length)
-        {
-            var n = await _stream.ReadAsync(destination[read..], _closing.Token).ConfigureAwait(false);
-            if (n == 0)
-            {
-                return false;
-            }
-
-            read += n;
-        }
-
-        return true;
-    }
-
-    private void Dispatch(in RpcHeader header, ReadOnlyMemory<byte> payload)
+    private void Dispatch(in RpcHeader header, ReadOnlySpan<byte> payload)
     {
         if (header.Program == RpcServerConnection.KeepaliveProgram)
         {
@@ -539,8 +850,17 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
                     ThrowIfBroken();
                     try
                     {
-                        await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
-                        await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
+                        if (_socket is not null)
+                        {
+                            // A synchronous send of a frame that fits the socket buffer returns at once, and unlike an
+                            // asynchronous one never makes the runtime watch the socket with epoll.
+                            _socket.Send(frame);
+                        }
+                        else
+                        {
+                            await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
+                            await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
+                        }
                     }
                     catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
                     {
