@@ -163,6 +163,9 @@ async Task<(double, double)> ParallelWithLatencyAsync(DaemonProcess daemon, int 
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(conns.Select(async c =>
         {
+            // Start every worker before any call: a call alone on its connection completes on the calling thread,
+            // so without the yield the first worker would run all its calls before the next one began.
+            await Task.Yield();
             var d = await c.LookupDomainByNameAsync("test");
             var mine = new List<double>(perConnection);
             for (var i = 0; i < perConnection; i++)
@@ -204,6 +207,7 @@ async Task<double> PipelinedAsync(DaemonProcess daemon)
         var done = 0;
         await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
         {
+            await Task.Yield();
             while (Interlocked.Increment(ref done) <= calls)
             {
                 await domain.GetInfoAsync();

@@ -47,42 +47,40 @@ internal static class Transports
     }
 
     /// <summary>
-    /// Connects to a unix socket. A local connect completes at once unless the listener's backlog is full, so it is
-    /// tried without waiting first: a socket that never had an asynchronous operation stays out of the runtime's epoll
-    /// set, and then a lone call's reply wakes only its caller (see RpcClientOptions.CallerReadWait).
+    /// Connects to a unix socket without an asynchronous operation: a socket that never had one stays out of the
+    /// runtime's epoll set, so a lone call's reply wakes only its caller (see RpcClientOptions.CallerReadWait). A local
+    /// connect completes at once, except when the listener's backlog is full (EAGAIN); then it is retried, with a
+    /// growing pause, for up to <see cref="BacklogRetryLimit"/> or until cancelled.
     /// </summary>
     private static async ValueTask<Socket> ConnectUnixAsync(string path, CancellationToken cancellationToken)
     {
         var endpoint = new UnixDomainSocketEndPoint(path);
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
+        var started = Environment.TickCount64;
+        for (var pause = 1; ; pause = Math.Min(pause * 2, 100))
         {
-            socket.Connect(endpoint);
-            return socket;
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain)
-        {
-            socket.Dispose();
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
+            try
+            {
+                socket.Connect(endpoint);
+                socket.Blocking = true;
+                return socket;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain &&
+                Environment.TickCount64 - started < BacklogRetryLimit.TotalMilliseconds)
+            {
+                socket.Dispose();
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
 
-        // The backlog is full: wait for room asynchronously.
-        socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static readonly TimeSpan BacklogRetryLimit = TimeSpan.FromSeconds(10);
 
     private static async ValueTask<Stream> ConnectTcpAsync(VirtUri uri, CancellationToken cancellationToken)
     {

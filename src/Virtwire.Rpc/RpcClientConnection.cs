@@ -850,17 +850,8 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
                     ThrowIfBroken();
                     try
                     {
-                        if (_socket is not null)
-                        {
-                            // A synchronous send of a frame that fits the socket buffer returns at once, and unlike an
-                            // asynchronous one never makes the runtime watch the socket with epoll.
-                            _socket.Send(frame);
-                        }
-                        else
-                        {
-                            await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
-                            await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
-                        }
+                        await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
+                        await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
                     {

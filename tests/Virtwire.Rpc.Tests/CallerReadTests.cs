@@ -1,0 +1,212 @@
+using System.Net.Sockets;
+using Virtwire.Protocol;
+using Virtwire.Rpc;
+using Virtwire.Xdr;
+
+namespace Virtwire.Rpc.Tests;
+
+/// <summary>Runs alone: the calling-thread read is limited per process, so another test's call could take the slot.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class CallerReadCollection
+{
+    public const string Name = "caller read";
+}
+
+/// <summary>
+/// A call alone on its unix-socket connection reads its own reply on the calling thread (RpcClientOptions.CallerReadWait);
+/// everything else — concurrent calls, slow replies, large replies, server pings, a server that leaves — must still work.
+/// </summary>
+[Collection(CallerReadCollection.Name)]
+public sealed class CallerReadTests
+{
+    /// <summary>SUPPORTS_FEATURE(n) answers n after n ms; GET_CAPABILITIES answers a string of <see cref="CapabilitiesLength"/> characters.</summary>
+    private sealed class Handler : IRpcServerHandler
+    {
+        public const int CapabilitiesLength = 1_000_000;
+
+        public bool IsKnownProgram(uint program, uint version) => program == RemoteProgram.Program && version == 1;
+
+        public async ValueTask<IXdrWritable> HandleCallAsync(RpcServerConnection connection, RpcHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+        {
+            switch (header.Procedure)
+            {
+                case RemoteProgram.Numbers.ConnectSupportsFeature:
+                    // As the daemon does for a client that probes for keepalive: the server pings it from now on.
+                    connection.StartKeepalive();
+                    var value = XdrCodec.Decode<IntArgs>(payload.Span).Value;
+                    if (value > 0)
+                    {
+                        await Task.Delay(value, cancellationToken);
+                    }
+
+                    return new IntRet { Value = value };
+                case RemoteProgram.Numbers.ConnectGetCapabilities:
+                    return new StringRet { Value = string.Create(CapabilitiesLength, 0, static (span, _) =>
+                    {
+                        for (var i = 0; i < span.Length; i++)
+                        {
+                            span[i] = (char)('a' + (i % 26));
+                        }
+                    }) };
+                default:
+                    throw new RpcProcedureNotImplementedException(header.Procedure);
+            }
+        }
+
+        public ValueTask OnClosedAsync(RpcServerConnection connection) => ValueTask.CompletedTask;
+    }
+
+    private sealed record Pair(RpcClientConnection Client, RemoteProgramClient Remote, CancellationTokenSource Stop, Task Serving) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Stop.CancelAsync();
+            await Client.DisposeAsync();
+            await Serving;
+            Stop.Dispose();
+        }
+    }
+
+    private static Pair Start(RpcClientOptions options, RpcServerOptions? serverOptions = null)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("vw-cr-").FullName, "s");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        client.Connect(new UnixDomainSocketEndPoint(path));
+        var server = new RpcServerConnection(new NetworkStream(listener.Accept(), ownsSocket: true), new Handler(),
+            serverOptions ?? new RpcServerOptions { MaxClientRequests = 64 });
+        var stop = new CancellationTokenSource();
+        var serving = server.RunAsync(stop.Token);
+        var rpc = new RpcClientConnection(new NetworkStream(client, ownsSocket: true), options);
+        return new Pair(rpc, new RemoteProgramClient(rpc), stop, serving);
+    }
+
+    [Fact]
+    public async Task LoneCall_CompletesOnTheCallingThread()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // A generous budget: the reply must come within it on any machine, so the outcome does not depend on timing.
+        await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromSeconds(30) });
+        await Task.Run(async () =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                var thread = Environment.CurrentManagedThreadId;
+                var call = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 0 }, ct);
+                Assert.True(call.IsCompletedSuccessfully, $"call {i} did not complete on the calling thread");
+                Assert.Equal(0, (await call).Value);
+                Assert.Equal(thread, Environment.CurrentManagedThreadId);
+            }
+        }, ct);
+    }
+
+    [Fact]
+    public async Task Disabled_CallsStillWork_AndWaitAsynchronously()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.Zero });
+        await Task.Run(async () =>
+        {
+            var first = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 50 }, ct);
+            Assert.False(first.IsCompleted);
+            Assert.Equal(50, (await first).Value);
+            for (var i = 0; i < 100; i++)
+            {
+                Assert.Equal(i % 3, (await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = i % 3 }, ct)).Value);
+            }
+        }, ct);
+    }
+
+    [Fact]
+    public async Task SlowReply_WaitMovesToTheLoop_AndLaterCallsWork()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromMilliseconds(5) });
+        await Task.Run(async () =>
+        {
+            Assert.Equal(0, (await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 0 }, ct)).Value);
+            // 300 ms is far beyond the 5 ms budget: the caller gives up its read and the loop delivers the reply.
+            var slow = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 300 }, ct);
+            Assert.False(slow.IsCompleted);
+            Assert.Equal(300, (await slow).Value);
+            for (var i = 0; i < 200; i++)
+            {
+                Assert.Equal(i % 4, (await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = i % 4 }, ct)).Value);
+            }
+        }, ct);
+    }
+
+    [Fact]
+    public async Task ConcurrentCallers_WhileOneReadsForItself_AllGetTheirOwnAnswers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromSeconds(30) });
+        var workers = Enumerable.Range(0, 32).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                var value = (w + i) % 3;
+                Assert.Equal(value, (await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = value }, ct)).Value);
+            }
+        }, ct));
+        await Task.WhenAll(workers);
+    }
+
+    [Fact]
+    public async Task ReplyLargerThanTheReadBuffer_IsReadWhole()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromSeconds(30) });
+        await Task.Run(async () =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var caps = (await pair.Remote.ConnectGetCapabilitiesAsync(ct)).Value;
+                Assert.Equal(Handler.CapabilitiesLength, caps.Length);
+                Assert.Equal('z', caps[25]);
+                Assert.Equal((char)('a' + ((Handler.CapabilitiesLength - 1) % 26)), caps[^1]);
+                Assert.Equal(1, (await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 1 }, ct)).Value);
+            }
+        }, ct);
+    }
+
+    [Fact]
+    public async Task ServerThatLeaves_WhileNoCallIsInFlight_IsNoticed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromSeconds(30), DefaultTimeout = TimeSpan.FromSeconds(1) });
+        await Task.Run(async () => await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 0 }, ct), ct);
+        await pair.Stop.CancelAsync();
+        await pair.Serving;
+
+        // Nobody reads between calls; the sweep (here every 100 ms) looks at the socket and sees the end.
+        var gone = new TaskCompletionSource();
+        using var watch = new Timer(_ =>
+        {
+            if (!pair.Client.IsConnected)
+            {
+                gone.TrySetResult();
+            }
+        }, null, 0, 20);
+        await gone.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        Assert.Equal("the server closed the connection", pair.Client.Failure!.Message);
+    }
+
+    [Fact]
+    public async Task ServerPing_WhileNoCallIsInFlight_IsAnswered()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // The server pings after 1 s of silence and gives up after 1 unanswered ping: only answered pings keep it.
+        await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromSeconds(30), DefaultTimeout = TimeSpan.FromSeconds(1) },
+            new RpcServerOptions { KeepaliveInterval = 1, KeepaliveCount = 1 });
+        await Task.Run(async () => await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 0 }, ct), ct);
+
+        // Four seconds without a call: unanswered, the server's ping would close the connection after about two.
+        var quiet = Task.Delay(TimeSpan.FromSeconds(4), ct);
+        Assert.Same(quiet, await Task.WhenAny(quiet, pair.Serving));
+        Assert.True(pair.Client.IsConnected);
+        await Task.Run(async () => Assert.Equal(2, (await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 2 }, ct)).Value), ct);
+    }
+}
