@@ -77,6 +77,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private int _queued;
+    private int _inFlight;
     private readonly System.Net.Sockets.Socket? _socket;
     private readonly Task _writer;
 
@@ -290,6 +291,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         using var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static (state, token) => ((PendingCall)state!).TrySetCanceled(token), pending)
             : default;
+        Interlocked.Increment(ref _inFlight);
         var callerReads = TryTakeCallerRole();
         try
         {
@@ -326,6 +328,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
             }
 
             _pending.TryRemove(serial, out _);
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 
@@ -835,13 +838,14 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends a whole frame: written by the calling thread when nothing else is being written or queued (no hand-off
-    /// to the writer loop, the common case of one call at a time), else queued behind what is. Frames are never
-    /// interleaved, and a frame is never cut short by a caller's cancellation.
+    /// Sends a whole frame: written by the calling thread when it is the only call in flight and nothing is being
+    /// written or queued (no hand-off to the writer loop, the common case of one call at a time); with other calls in
+    /// flight it is queued, so the frames of calls made together leave in one write. Frames are never interleaved,
+    /// and a frame is never cut short by a caller's cancellation.
     /// </summary>
     private async ValueTask SendFrameAsync(byte[] frame, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _queued) == 0 && _writeGate.Wait(0, CancellationToken.None))
+        if (Volatile.Read(ref _inFlight) <= 1 && Volatile.Read(ref _queued) == 0 && _writeGate.Wait(0, CancellationToken.None))
         {
             try
             {
