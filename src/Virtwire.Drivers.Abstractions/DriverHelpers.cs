@@ -1,4 +1,5 @@
 using Virtwire.Protocol;
+using Virtwire.Rpc;
 
 namespace Virtwire.Drivers;
 
@@ -37,17 +38,38 @@ public static class DomainListFilter
 public static class XmlSizeUnits
 {
     /// <summary><paramref name="value"/> in <paramref name="unit"/> as bytes, or null for a unit libvirt does not know.</summary>
-    public static ulong? ToBytes(ulong value, string unit) => unit.ToLowerInvariant() switch
+    /// <exception cref="RpcRemoteException">The bytes do not fit 64 bits: libvirt's VIR_ERR_OVERFLOW, "value too large".</exception>
+    public static ulong? ToBytes(ulong value, string unit)
     {
-        "b" or "bytes" => value,
-        "k" or "kib" => value * 1024,
-        "kb" => value * 1000,
-        "m" or "mib" => value * 1024 * 1024,
-        "mb" => value * 1000 * 1000,
-        "g" or "gib" => value * 1024 * 1024 * 1024,
-        "gb" => value * 1000 * 1000 * 1000,
-        "t" or "tib" => value * 1024 * 1024 * 1024 * 1024,
-        "tb" => value * 1000 * 1000 * 1000 * 1000,
-        _ => null,
-    };
+        ulong? scale = unit.ToLowerInvariant() switch
+        {
+            "b" or "bytes" => 1UL,
+            "k" or "kib" => 1UL << 10,
+            "kb" => 1000UL,
+            "m" or "mib" => 1UL << 20,
+            "mb" => 1000UL * 1000,
+            "g" or "gib" => 1UL << 30,
+            "gb" => 1000UL * 1000 * 1000,
+            "t" or "tib" => 1UL << 40,
+            "tb" => 1000UL * 1000 * 1000 * 1000,
+            "p" or "pib" => 1UL << 50,
+            "pb" => 1000UL * 1000 * 1000 * 1000 * 1000,
+            "e" or "eib" => 1UL << 60,
+            "eb" => 1000UL * 1000 * 1000 * 1000 * 1000 * 1000,
+            _ => null,
+        };
+        if (scale is null)
+        {
+            return null;
+        }
+
+        // libvirt's scaling (virScaleInteger) refuses what does not fit rather than wrapping around.
+        if (value > ulong.MaxValue / scale.Value)
+        {
+            throw DriverErrors.Create(VirtErrorCode.Overflow, VirtErrorDomain.None, $"numerical overflow: value too large: {value}{unit}",
+                "numerical overflow: %s", $"value too large: {value}{unit}");
+        }
+
+        return value * scale.Value;
+    }
 }

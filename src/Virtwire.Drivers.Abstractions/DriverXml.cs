@@ -14,12 +14,24 @@ public static class DriverXml
     /// </summary>
     public const int MaxDepth = 256;
 
-    /// <summary>Parses <paramref name="xml"/> and refuses nesting deeper than <see cref="MaxDepth"/>.</summary>
-    /// <exception cref="XmlException">The text is not well-formed XML, or it is nested too deeply.</exception>
+    /// <summary>
+    /// Parses <paramref name="xml"/> and refuses nesting deeper than <see cref="MaxDepth"/>. A document type
+    /// declaration is skipped, not processed: no definition needs one, and its entities could expand a few hundred
+    /// bytes into millions of characters ("billion laughs"); a reference to one is an undeclared entity.
+    /// </summary>
+    /// <exception cref="XmlException">The text is not well-formed XML, refers to an entity, or is nested too deeply.</exception>
     public static XElement Parse(string xml, LoadOptions options)
     {
+        var settings = new XmlReaderSettings
+        {
+            DtdProcessing = DtdProcessing.Ignore,
+            XmlResolver = null,
+            IgnoreWhitespace = (options & LoadOptions.PreserveWhitespace) == 0,
+        };
+        using var reader = XmlReader.Create(new StringReader(xml), settings);
+
         // The parser itself is iterative; the depth is checked before anything recursive sees the tree.
-        var root = XElement.Parse(xml, options);
+        var root = XElement.Load(reader, options);
         var pending = new Stack<(XElement Element, int Depth)>();
         pending.Push((root, 1));
         while (pending.TryPop(out var item))

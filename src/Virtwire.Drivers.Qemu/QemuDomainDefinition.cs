@@ -450,7 +450,7 @@ internal sealed record QemuDomainDefinition
             throw Errors.XmlError($"invalid value '{element.Value.Trim()}' for element '{element.Name.LocalName}'");
         }
 
-        var unit = ((string?)element.Attribute("unit") ?? "KiB").ToLowerInvariant();
+        var unit = (string?)element.Attribute("unit") ?? "KiB";
         var bytes = XmlSizeUnits.ToBytes(value, unit) ?? throw Errors.XmlError($"unknown unit '{unit}'");
 
         return (bytes + 1023) / 1024;

@@ -38,7 +38,7 @@ internal static class LibvirtXml
             return null;
         }
 
-        var unit = ((string?)element.Attribute("unit"))?.ToLowerInvariant() ?? defaultUnit;
+        var unit = (string?)element.Attribute("unit") ?? defaultUnit;
 
         // libvirt's unit parser reports from no particular domain.
         return XmlSizeUnits.ToBytes(value, unit) ?? throw DriverErrors.Create(VirtErrorCode.InvalidArg, VirtErrorDomain.None,

@@ -71,6 +71,52 @@ public sealed class Issue8FuzzRegressionTests
         Assert.Equal("deep", QemuDomainDefinition.Parse(Nested("qemu", "metadata", DriverXml.MaxDepth - 2)).Name);
     }
 
+    // "Billion laughs": 10 levels of 10 references each would be 10^9 characters if the entities were expanded.
+    private static string Laughs(string type) =>
+        "<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY l0 'ha'>" +
+        string.Concat(Enumerable.Range(1, 9).Select(i => $"<!ENTITY l{i} '{string.Concat(Enumerable.Repeat($"&l{i - 1};", 10))}'>")) +
+        $"]><domain type='{type}'><name>&l9;</name><memory>1024</memory><os><type>hvm</type></os></domain>";
+
+    [Fact]
+    public void EntityExpansion_IsRefused_NotExpanded()
+    {
+        var test = Assert.Throws<RpcRemoteException>(() => TestDomainXml.Parse(Laughs("test")));
+        Assert.Contains("l9", test.Message, StringComparison.Ordinal);
+        var qemu = Assert.Throws<RpcRemoteException>(() => QemuDomainDefinition.Parse(Laughs("qemu")));
+        Assert.Equal(VirtErrorCode.XmlError, qemu.Error.Code);
+        Assert.Contains("l9", qemu.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DocumentTypeWithoutEntities_IsSkipped()
+    {
+        var (name, _, _) = TestDomainXml.Parse("<!DOCTYPE domain><domain type='test'><name>d</name><memory>1024</memory><os><type>hvm</type></os></domain>");
+        Assert.Equal("d", name);
+    }
+
+    [Theory]
+    [InlineData("100", "EiB")]
+    [InlineData("18014398509481984", "KiB")]
+    [InlineData("20000000000", "GB")]
+    public void MemoryThatOverflows64Bits_IsLibvirtsOverflowError(string value, string unit)
+    {
+        var xml = $"<domain type='TYPE'><name>big</name><memory unit='{unit}'>{value}</memory><os><type>hvm</type></os></domain>";
+        foreach (var parse in new Action[] { () => TestDomainXml.Parse(xml.Replace("TYPE", "test")), () => QemuDomainDefinition.Parse(xml.Replace("TYPE", "qemu")) })
+        {
+            var ex = Assert.Throws<RpcRemoteException>(parse);
+            Assert.Equal(VirtErrorCode.Overflow, ex.Error.Code);
+            Assert.Equal($"numerical overflow: value too large: {value}{unit}", ex.Message);
+        }
+    }
+
+    [Fact]
+    public void LargestUnitsThatFit_AreAccepted()
+    {
+        Assert.Equal(15UL << 60, XmlSizeUnits.ToBytes(15, "EiB"));
+        Assert.Equal(1000UL * 1000 * 1000 * 1000 * 1000, XmlSizeUnits.ToBytes(1, "PB"));
+        Assert.Null(XmlSizeUnits.ToBytes(1, "ZiB"));
+    }
+
     // The daemon parses on thread-pool threads (1.5 MiB of stack), not on an 8 MiB main thread.
     private static T OnSmallStack<T>(Func<T> action)
     {
