@@ -66,7 +66,7 @@ public sealed class FrameScannerTests
     public void SeveralFrames_SplitAcrossSegments_AreEachFound()
     {
         var all = Frame(1, 0, []).Concat(Frame(2, 1, [1, 2, 3, 4])).Concat(Frame(3, 2, new byte[40])).ToArray();
-        var buffer = Segmented(all, 5);
+        var buffer = Virtwire.Fuzz.Segments.Split(all, [5]);
         var serials = new List<uint>();
         while (RpcFrameScanner.TryRead(ref buffer, RpcLimits.MaxMessageSize, out var packet, out _, out _) == OperationStatus.Done)
         {
@@ -110,41 +110,5 @@ public sealed class FrameScannerTests
         Assert.Equal(VirtErrorCode.Rpc, error.Code);
         Assert.Equal(VirtErrorDomain.Rpc, error.Domain);
         Assert.Equal("unknown procedure: 999", error.Message);
-    }
-
-    private static ReadOnlySequence<byte> Segmented(byte[] data, int size)
-    {
-        Segment? first = null;
-        Segment? last = null;
-        for (var i = 0; i < data.Length; i += size)
-        {
-            var chunk = data.AsMemory(i, Math.Min(size, data.Length - i));
-            if (last is null)
-            {
-                first = last = new Segment(chunk, 0);
-            }
-            else
-            {
-                last = last.Append(chunk);
-            }
-        }
-
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long index)
-        {
-            Memory = memory;
-            RunningIndex = index;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }
