@@ -10,29 +10,6 @@ using Virtwire.TestKit.Peers;
 //   dotnet run -c Release --project bench/Virtwire.LoadGen -- --smoke  a few seconds, to keep it from rotting
 //   … -- --only client,pipelined --calls 50000                         some workloads (sequential, parallel, python,
 //                                                                       client, rss, pipelined, list, events)
-if (args is ["--client-cpu-child", var childUri, var childCalls, var childRounds])
-{
-    // Run in a child process started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (read at process start).
-    await using var child = await VirtConnection.OpenAsync(childUri, new VirtConnectionOptions { InlineCompletions = true });
-    var childDomain = await child.LookupDomainByNameAsync("test");
-    var childSamples = new List<double>();
-    for (var r = 0; r < int.Parse(childRounds, CultureInfo.InvariantCulture); r++)
-    {
-        var n = int.Parse(childCalls, CultureInfo.InvariantCulture);
-        var before = Process.GetCurrentProcess().TotalProcessorTime;
-        for (var i = 0; i < n; i++)
-        {
-            await childDomain.GetInfoAsync();
-        }
-
-        childSamples.Add((Process.GetCurrentProcess().TotalProcessorTime - before).TotalMicroseconds / n);
-    }
-
-    childSamples.Sort();
-    Console.WriteLine(childSamples[childSamples.Count / 2].ToString(CultureInfo.InvariantCulture));
-    return 0;
-}
-
 var smoke = args.Contains("--smoke");
 var rounds = smoke ? 1 : 5;
 var calls = smoke ? 500 : 20_000;
@@ -86,9 +63,9 @@ if (Run("python") || Run("client"))
     rows.Add(("python3-libvirt dom.info, sequential (daemon CPU µs/call)", plc, pvc, "µs", false));
 
     // The client side: Virtwire.Client vs python3-libvirt against the same real libvirtd.
-    var ours = await ClientCpuAsync(libvirtd, inline: false);
-    rows.Add(("client CPU µs per dom.info vs libvirtd (python3-libvirt → Virtwire.Client)", plClient, ours, "µs", false));
-    rows.Add(("  … with InlineCompletions + socket inline completions", plClient, await InlineClientCpuAsync(libvirtd), "µs", false));
+    var (ourRate, ourCpu) = await ClientSequentialAsync(libvirtd);
+    rows.Add(("client calls/s, dom.info vs libvirtd (python3-libvirt → Virtwire.Client)", plr, ourRate, "calls/s", true));
+    rows.Add(("client CPU µs per dom.info vs libvirtd (python3-libvirt → Virtwire.Client)", plClient, ourCpu, "µs", false));
 }
 
 // Memory: daemon RSS idle and with idle connections open.
@@ -120,6 +97,16 @@ Console.WriteLine($"|{new string('-', 57)}|{new string('-', 14)}|{new string('-'
 foreach (var (workload, l, v, _, _) in rows)
 {
     Console.WriteLine($"| {workload,-55} | {l,12:0.0} | {v,12:0.0} | {v / l,11:0.00} |");
+}
+
+// Issue 7's pipelining target compares one connection with itself: many calls in flight against one at a time.
+var sequentialRow = rows.FindIndex(r => r.Workload == "dom.info, sequential (calls/s)");
+var pipelinedRow = rows.FindIndex(r => r.Workload.StartsWith("dom.info, 64 pipelined", StringComparison.Ordinal));
+if (sequentialRow >= 0 && pipelinedRow >= 0)
+{
+    Console.WriteLine();
+    Console.WriteLine($"pipelined ÷ sequential dom.info on one connection: libvirtd {rows[pipelinedRow].Libvirtd / rows[sequentialRow].Libvirtd:0.0}×, " +
+        $"virtwired {rows[pipelinedRow].Virtwired / rows[sequentialRow].Virtwired:0.0}×");
 }
 
 return 0;
@@ -276,39 +263,26 @@ async Task<(double CallsPerSecond, double DaemonMicrosPerCall, double ClientMicr
     return (Median(rates), Median(daemonCpu), Median(clientCpu));
 }
 
-async Task<double> ClientCpuAsync(DaemonProcess daemon, bool inline)
+async Task<(double CallsPerSecond, double ClientMicrosPerCall)> ClientSequentialAsync(DaemonProcess daemon)
 {
-    await using var conn = await VirtConnection.OpenAsync(daemon.UnixUri, new VirtConnectionOptions { InlineCompletions = inline });
+    await using var conn = await VirtConnection.OpenAsync(daemon.UnixUri);
     var domain = await conn.LookupDomainByNameAsync("test");
+    var rates = new List<double>();
     var samples = new List<double>();
     for (var r = 0; r < rounds; r++)
     {
         var before = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
         for (var i = 0; i < calls; i++)
         {
             await domain.GetInfoAsync();
         }
 
+        rates.Add(calls / clock.Elapsed.TotalSeconds);
         samples.Add((Process.GetCurrentProcess().TotalProcessorTime - before).TotalMicroseconds / calls);
     }
 
-    return Median(samples);
-}
-
-async Task<double> InlineClientCpuAsync(DaemonProcess daemon)
-{
-    var info = new ProcessStartInfo("dotnet")
-    {
-        ArgumentList = { typeof(VirtConnection).Assembly.Location.Replace("Virtwire.Client.dll", "Virtwire.LoadGen.dll", StringComparison.Ordinal),
-            "--client-cpu-child", daemon.UnixUri, calls.ToString(CultureInfo.InvariantCulture), rounds.ToString(CultureInfo.InvariantCulture) },
-        RedirectStandardOutput = true,
-        UseShellExecute = false,
-    };
-    info.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
-    using var process = Process.Start(info)!;
-    var output = await process.StandardOutput.ReadToEndAsync();
-    await process.WaitForExitAsync();
-    return double.Parse(output.Trim(), CultureInfo.InvariantCulture);
+    return (Median(rates), Median(samples));
 }
 
 // One lifecycle change (suspend, then resume) delivered to every subscribed connection: time until the last has it.
