@@ -223,6 +223,8 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     public async ValueTask<RpcClientStream> OpenStreamAsync<TArgs>(uint program, uint version, int procedure, TArgs args, CancellationToken cancellationToken)
         where TArgs : IXdrWritable
     {
+        // Stream data follows the reply unasked: the loop must be reading when it comes.
+        ReadContinuously();
         RpcClientStream? stream = null;
         RpcMessage reply;
         try
