@@ -23,6 +23,18 @@ public sealed partial class RpcServerConnection
     /// </summary>
     private bool _corked;
 
+    /// <summary>Whether the connection holds a read buffer or queued output now (tests: an idle client must hold neither).</summary>
+    internal bool HoldsBuffers
+    {
+        get
+        {
+            lock (_writeLock)
+            {
+                return Volatile.Read(ref _readBuffer) is not null || _head is not null;
+            }
+        }
+    }
+
     private async Task ReadLoopAsync()
     {
         try
@@ -81,6 +93,8 @@ public sealed partial class RpcServerConnection
 
                     if (status == OperationStatus.InvalidData)
                     {
+                        // The calls before the bad packet were answered; their replies are sent before the close.
+                        Uncork();
                         Close(error!);
                         return;
                     }
