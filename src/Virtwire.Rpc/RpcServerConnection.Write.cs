@@ -29,9 +29,7 @@ public sealed partial class RpcServerConnection
     private int _queuedFrames;
     private long _queuedBytes;
     private TaskCompletionSource? _roomForData;
-
-    /// <summary>The write that went asynchronous (the socket was full); awaited before the stream is disposed.</summary>
-    private Task _pendingWrite = Task.CompletedTask;
+    private TaskCompletionSource? _writerGone;
 
     /// <summary>Packets waiting behind the write in flight, in one rented buffer.</summary>
     private sealed class OutgoingBatch(byte[] buffer)
@@ -231,6 +229,7 @@ public sealed partial class RpcServerConnection
     private bool TryTakeQueued(out byte[] buffer, out int length)
     {
         TaskCompletionSource? room = null;
+        TaskCompletionSource? gone = null;
         lock (_writeLock)
         {
             var batch = _head;
@@ -240,6 +239,7 @@ public sealed partial class RpcServerConnection
                 DropQueued();
                 room = _roomForData;
                 _roomForData = null;
+                gone = _writerGone;
                 buffer = [];
                 length = 0;
             }
@@ -264,6 +264,7 @@ public sealed partial class RpcServerConnection
         }
 
         room?.TrySetResult();
+        gone?.TrySetResult();
         return length != 0;
     }
 
@@ -311,7 +312,7 @@ public sealed partial class RpcServerConnection
 
             if (!write.IsCompleted)
             {
-                Volatile.Write(ref _pendingWrite, WriteQueuedAsync(write, buffer));
+                _ = WriteQueuedAsync(write, buffer);
                 return;
             }
 
@@ -397,6 +398,24 @@ public sealed partial class RpcServerConnection
 
         Close(_closeReason ?? "write failed: " + ex.Message);
         TryTakeQueued(out _, out _);
+    }
+
+    /// <summary>
+    /// Completes once nobody is writing (after <see cref="CloseWrites"/>, for good): the stream may then be disposed
+    /// without pulling it from under a write in progress on another thread.
+    /// </summary>
+    private Task WritesStoppedAsync()
+    {
+        lock (_writeLock)
+        {
+            if (!_writing)
+            {
+                return Task.CompletedTask;
+            }
+
+            _writerGone ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _writerGone.Task;
+        }
     }
 
     /// <summary>Stops all writing: what is queued is dropped, senders waiting for room are woken to see the connection closed.</summary>

@@ -130,7 +130,7 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
         }
 
         _streams.Clear();
-        await Volatile.Read(ref _pendingWrite).ConfigureAwait(false);
+        await WritesStoppedAsync().ConfigureAwait(false);
         await keepalive.ConfigureAwait(false);
         try
         {
