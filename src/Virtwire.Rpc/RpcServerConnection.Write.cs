@@ -87,10 +87,19 @@ public sealed partial class RpcServerConnection
                 }
                 else
                 {
-                    // Encoded in place: the batch is committed only once the packet is whole, so a payload that throws
-                    // while writing leaves nothing behind.
+                    // Encoded in place: the packet is committed only once whole, so a payload that throws while
+                    // writing leaves nothing behind.
                     var batch = ReserveQueued(total);
-                    RpcFrameWriter.WriteMeasured(batch.Buffer.AsSpan(batch.Length, total), header, body, total);
+                    try
+                    {
+                        RpcFrameWriter.WriteMeasured(batch.Buffer.AsSpan(batch.Length, total), header, body, total);
+                    }
+                    catch
+                    {
+                        AbandonQueued(batch);
+                        throw;
+                    }
+
                     CommitQueued(batch, total);
                     return true;
                 }
@@ -192,30 +201,40 @@ public sealed partial class RpcServerConnection
         }
     }
 
-    /// <summary>The batch a packet of <paramref name="total"/> bytes goes into: the last one if it has room, else a new one.</summary>
-    private OutgoingBatch ReserveQueued(int total)
+    /// <summary>
+    /// The batch a packet of <paramref name="total"/> bytes goes into: the last one if it has room, else a new one,
+    /// which joins the queue with its first packet (<see cref="CommitQueued"/>).
+    /// </summary>
+    private OutgoingBatch ReserveQueued(int total) =>
+        _tail is { } tail && tail.Buffer.Length - tail.Length >= total
+            ? tail
+            : new OutgoingBatch(ArrayPool<byte>.Shared.Rent(Math.Max(BatchSize, total)));
+
+    /// <summary>A packet could not be encoded into <paramref name="batch"/>: a new batch goes back to the pool.</summary>
+    private static void AbandonQueued(OutgoingBatch batch)
     {
-        if (_tail is { } tail && tail.Buffer.Length - tail.Length >= total)
+        if (batch.Frames == 0)
         {
-            return tail;
+            ArrayPool<byte>.Shared.Return(batch.Buffer);
         }
-
-        var batch = new OutgoingBatch(ArrayPool<byte>.Shared.Rent(Math.Max(BatchSize, total)));
-        if (_tail is null)
-        {
-            _head = batch;
-        }
-        else
-        {
-            _tail.Next = batch;
-        }
-
-        _tail = batch;
-        return batch;
     }
 
     private void CommitQueued(OutgoingBatch batch, int total)
     {
+        if (batch.Frames == 0)
+        {
+            if (_tail is null)
+            {
+                _head = batch;
+            }
+            else
+            {
+                _tail.Next = batch;
+            }
+
+            _tail = batch;
+        }
+
         batch.Length += total;
         batch.Frames++;
         _queuedFrames++;
@@ -230,11 +249,13 @@ public sealed partial class RpcServerConnection
     {
         TaskCompletionSource? room = null;
         TaskCompletionSource? gone = null;
+        bool taken;
         lock (_writeLock)
         {
             var batch = _head;
             if (batch is null || _writeClosed)
             {
+                taken = false;
                 _writing = false;
                 DropQueued();
                 room = _roomForData;
@@ -245,6 +266,7 @@ public sealed partial class RpcServerConnection
             }
             else
             {
+                taken = true;
                 _head = batch.Next;
                 if (_head is null)
                 {
@@ -265,7 +287,7 @@ public sealed partial class RpcServerConnection
 
         room?.TrySetResult();
         gone?.TrySetResult();
-        return length != 0;
+        return taken;
     }
 
     private void DropQueued()

@@ -17,15 +17,32 @@ public sealed class ServerConnectionFramingTests
 {
     private const uint Program = RemoteProgram.Program;
 
-    /// <summary>Answers every call at once with a checksum of its payload, so a reply proves the whole payload arrived.</summary>
+    /// <summary>
+    /// Answers every call at once with a checksum of its payload, so a reply proves the whole payload arrived; a call
+    /// with a payload of <see cref="FaultyLength"/> bytes gets a result that fails while being encoded.
+    /// </summary>
     private sealed class ChecksumHandler : IRpcServerHandler
     {
+        public const int FaultyLength = 999;
+
         public bool IsKnownProgram(uint program, uint version) => program == Program && version == 1;
 
         public ValueTask<IXdrWritable> HandleCallAsync(RpcServerConnection connection, RpcHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
-            ValueTask.FromResult<IXdrWritable>(new IntRet { Value = Checksum(payload.Span) });
+            ValueTask.FromResult<IXdrWritable>(payload.Length == FaultyLength ? new FaultyResult() : new IntRet { Value = Checksum(payload.Span) });
 
         public ValueTask OnClosedAsync(RpcServerConnection connection) => ValueTask.CompletedTask;
+    }
+
+    /// <summary>A result whose size is known but whose encoding fails half-way (a codec bug).</summary>
+    private sealed class FaultyResult : IXdrWritable
+    {
+        public int GetSize() => 8;
+
+        public void Write(ref XdrWriter writer)
+        {
+            writer.WriteInt32(1);
+            throw new ArgumentException("codec bug");
+        }
     }
 
     /// <summary>Holds every call until <see cref="Gate"/> opens, and records the most calls it saw at once.</summary>
@@ -207,6 +224,21 @@ public sealed class ServerConnectionFramingTests
         var server = new RpcServerConnection(stream, new ChecksumHandler(), options ?? new RpcServerOptions { KeepaliveInterval = 0 });
         await server.RunAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         return (server, stream);
+    }
+
+    [Fact]
+    public async Task ResultThatFailsWhileEncoding_BecomesAnErrorReply_AndLaterCallsAreAnswered()
+    {
+        // Pipelined (replies held back in a batch: first in a new batch, then behind another reply) and alone
+        // (written at once): every path stays usable.
+        var faulty = ChecksumHandler.FaultyLength;
+        var calls = new List<byte[]> { Call(1, faulty), Call(2, 4), Call(3, faulty), Call(4, 8), Call(5, faulty), Call(6, 2) };
+        var (server, stream) = await ServeScriptAsync([[.. calls[0], .. calls[1], .. calls[2], .. calls[3]], calls[4], calls[5]]);
+        var replies = Replies(stream.Written);
+        Assert.Equal([1u, 2u, 3u, 4u, 5u, 6u], replies.Select(r => r.Serial));
+        Assert.Equal([RpcStatus.Error, RpcStatus.Ok, RpcStatus.Error, RpcStatus.Ok, RpcStatus.Error, RpcStatus.Ok], replies.Select(r => r.Status));
+        Assert.Equal(ExpectedChecksum(calls[5]), replies[5].Value);
+        Assert.Equal("end of file from client", server.CloseReason);
     }
 
     private static void AssertAnsweredInOrder(IReadOnlyList<byte[]> calls, ScriptedStream stream)
