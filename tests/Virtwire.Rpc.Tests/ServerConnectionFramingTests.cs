@@ -33,6 +33,22 @@ public sealed class ServerConnectionFramingTests
         public ValueTask OnClosedAsync(RpcServerConnection connection) => ValueTask.CompletedTask;
     }
 
+    /// <summary>Opens a stream for every call and hands it to the test.</summary>
+    private sealed class StreamOpeningHandler : IRpcServerHandler
+    {
+        public TaskCompletionSource<RpcServerStream> Opened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsKnownProgram(uint program, uint version) => program == Program && version == 1;
+
+        public ValueTask<IXdrWritable> HandleCallAsync(RpcServerConnection connection, RpcHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+        {
+            Opened.TrySetResult(connection.OpenStream(header));
+            return ValueTask.FromResult<IXdrWritable>(XdrVoid.Instance);
+        }
+
+        public ValueTask OnClosedAsync(RpcServerConnection connection) => ValueTask.CompletedTask;
+    }
+
     /// <summary>A result whose size is known but whose encoding fails half-way (a codec bug).</summary>
     private sealed class FaultyResult : IXdrWritable
     {
@@ -364,6 +380,60 @@ public sealed class ServerConnectionFramingTests
             calls.Select((c, i) => ((uint)i + 1, RpcStatus.Ok, ExpectedChecksum(c))),
             Replies(received).OrderBy(r => r.Serial));
         Assert.Equal(3, handler.MaxInFlight);
+        client.Shutdown(SocketShutdown.Send);
+        await serving.WaitAsync(TimeSpan.FromSeconds(10), ct);
+    }
+
+    [Fact]
+    public async Task StreamData_ToAClientNotReading_WaitsForRoom_ThenFollowsTheReplyInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (client, serverStream) = SocketPair();
+        await using var reader = new NetworkStream(client, ownsSocket: true);
+        var handler = new StreamOpeningHandler();
+        var server = new RpcServerConnection(serverStream, handler, new RpcServerOptions { KeepaliveInterval = 0 });
+        var serving = server.RunAsync(ct);
+        await reader.WriteAsync(Call(7, 0), ct);
+        var stream = await handler.Opened.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+
+        // Send chunks until one has to wait: the client reads nothing, so the socket fills, then the queue behind it.
+        var chunk = new byte[RpcServerStream.MaxChunk];
+        var sent = 0;
+        ValueTask pending;
+        while (true)
+        {
+            chunk.AsSpan().Fill((byte)sent);
+            pending = stream.SendAsync(chunk, ct);
+            sent++;
+            if (!pending.IsCompleted)
+            {
+                break;
+            }
+
+            await pending;
+            Assert.True(sent < 1000, "stream data is never held back");
+        }
+
+        // Held back, not dropped and not "not reading": the connection is intact, its queue bounded.
+        Assert.Null(server.CloseReason);
+        var reply = new byte[RpcLimits.MinFrameLength];
+        await reader.ReadExactlyAsync(reply, ct);
+        Assert.Equal((RpcMessageType.Reply, 7u, RpcStatus.Ok), (RpcHeader.Read(reply.AsSpan(4)).Type, RpcHeader.Read(reply.AsSpan(4)).Serial, RpcHeader.Read(reply.AsSpan(4)).Status));
+        var packet = new byte[RpcLimits.MinFrameLength + RpcServerStream.MaxChunk];
+        for (var i = 0; i < sent; i++)
+        {
+            await reader.ReadExactlyAsync(packet, ct);
+            var header = RpcHeader.Read(packet.AsSpan(4));
+            Assert.Equal((RpcMessageType.Stream, 7u, RpcStatus.Continue), (header.Type, header.Serial, header.Status));
+            Assert.True(packet.AsSpan(RpcLimits.MinFrameLength).IndexOfAnyExcept((byte)i) < 0, $"chunk {i} out of order");
+            if (i == 0)
+            {
+                // Reading made room: the waiting chunk goes out too.
+                await pending.AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
+            }
+        }
+
+        Assert.True(SpinWait.SpinUntil(() => !server.HoldsBuffers, TimeSpan.FromSeconds(10)), "a drained connection still holds a buffer");
         client.Shutdown(SocketShutdown.Send);
         await serving.WaitAsync(TimeSpan.FromSeconds(10), ct);
     }
