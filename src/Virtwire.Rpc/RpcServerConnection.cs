@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -55,7 +53,7 @@ public interface IRpcServerHandler
 
 /// <summary>
 /// One client of the daemon: reads frames, dispatches calls concurrently up to the per-client limit,
-/// writes replies and events through one writer loop, answers keepalive. Nothing the peer sends can
+/// writes replies and events in the order they are produced, answers keepalive. Nothing the peer sends can
 /// make it throw out of <see cref="RunAsync"/>; bad framing closes the connection with a logged reason.
 /// </summary>
 public sealed partial class RpcServerConnection : IAsyncDisposable
@@ -70,8 +68,8 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
     private readonly IRpcServerHandler _handler;
     private readonly RpcServerOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<byte[]> _outgoing;
     private readonly SemaphoreSlim _requests;
+    private readonly int _corkLimit;
     private readonly CancellationTokenSource _closing = new();
     private readonly ConcurrentDictionary<uint, RpcServerStream> _streams = new();
     private int _disposed;
@@ -87,11 +85,8 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
         _handler = handler;
         _options = options ?? RpcServerOptions.Default;
         _logger = _options.LoggerFactory.CreateLogger("Virtwire.Rpc.Server");
-        _outgoing = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(_options.MaxOutgoingQueue)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        // Replies held back while buffered calls are handled stay well inside the outgoing limit.
+        _corkLimit = Math.Min(64, _options.MaxOutgoingQueue / 2);
         _requests = new SemaphoreSlim(Math.Max(1, _options.MaxClientRequests));
         Peer = peer ?? "client";
         _lastReceivedTicks = _options.TimeProvider.GetTimestamp();
@@ -113,7 +108,6 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var link = cancellationToken.Register(static s => ((RpcServerConnection)s!).Close("server shutting down"), this);
-        var writer = Task.Run(WriteLoopAsync, CancellationToken.None);
         var keepalive = Task.Run(KeepaliveLoopAsync, CancellationToken.None);
         try
         {
@@ -130,14 +124,13 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
         }
 
         Close(_closeReason ?? "end of file from client");
-        _outgoing.Writer.TryComplete();
         foreach (var stream in _streams.Values)
         {
             stream.End(new RpcStreamAbortedException("the client connection closed"));
         }
 
         _streams.Clear();
-        await writer.ConfigureAwait(false);
+        await WritesStoppedAsync().ConfigureAwait(false);
         await keepalive.ConfigureAwait(false);
         try
         {
@@ -178,22 +171,6 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
 
     internal bool TrySend(in RpcHeader header, IXdrWritable body) => TryQueue(header, body);
 
-    /// <summary>Queues a packet with a raw payload, waiting for room (stream data is flow-controlled, replies are not).</summary>
-    internal async ValueTask SendRawAsync(RpcHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
-    {
-        var frame = new byte[RpcFrameWriter.FrameSize(payload.Length)];
-        RpcFrameWriter.WriteRaw(frame, header, payload.Span);
-        using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
-        try
-        {
-            await _outgoing.Writer.WriteAsync(frame, link.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is ChannelClosedException || (ex is OperationCanceledException && _closing.IsCancellationRequested))
-        {
-            throw new RpcStreamAbortedException("the client connection closed");
-        }
-    }
-
     /// <summary>Closes the connection; pending writes are abandoned.</summary>
     public void Close(string reason)
     {
@@ -202,123 +179,8 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
             Log.Closing(_logger, Peer, reason);
         }
 
-        _outgoing.Writer.TryComplete();
+        CloseWrites();
         _closing.Cancel();
-    }
-
-    private bool TryQueue(in RpcHeader header, IXdrWritable body)
-    {
-        byte[] frame;
-        try
-        {
-            frame = RpcFrameWriter.ToArray(header, body);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // A reply that cannot be encoded (over a protocol maximum) becomes an error reply instead.
-            Log.EncodeFailed(_logger, Peer, header.Procedure, ex);
-            if (header.Type != RpcMessageType.Reply || header.Status != RpcStatus.Ok)
-            {
-                return false;
-            }
-
-            frame = RpcFrameWriter.ToArray(header with { Status = RpcStatus.Error },
-                RemoteError.Create(VirtErrorCode.Rpc, VirtErrorDomain.Rpc, "Unable to encode message payload", "%s", "Unable to encode message payload"));
-        }
-
-        if (_outgoing.Writer.TryWrite(frame))
-        {
-            return true;
-        }
-
-        if (_closeReason is null)
-        {
-            Close($"client is not reading: more than {_options.MaxOutgoingQueue} packets queued");
-        }
-
-        return false;
-    }
-
-    private async Task ReadLoopAsync()
-    {
-        // An idle client holds only its length word: a packet's buffer is rented once the length has arrived and
-        // returned when the packet has been handled (handlers copy what they keep), so 10,000 idle connections
-        // do not hold 10,000 packet buffers.
-        var header = new byte[RpcLimits.LengthWordSize];
-        while (!_closing.IsCancellationRequested)
-        {
-            // Stop reading while this client has its maximum of calls in flight (max_client_requests).
-            await _requests.WaitAsync(_closing.Token).ConfigureAwait(false);
-            var released = false;
-            byte[]? buffer = null;
-            try
-            {
-                if (!await ReadExactAsync(header, allowEof: true).ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                var length = BinaryPrimitives.ReadUInt32BigEndian(header);
-                if (!RpcFrameScanner.IsValidLength(length, _options.MaxMessageSize, out var error))
-                {
-                    Close(error!);
-                    return;
-                }
-
-                // The declared length is within the cap, and the buffer is taken only for a client that sent a valid
-                // length word; what it cannot fill it waits for (a slow sender costs the time, not more memory).
-                var bodyLength = (int)length - RpcLimits.LengthWordSize;
-                buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bodyLength, 256));
-                if (!await ReadExactAsync(buffer.AsMemory(0, bodyLength), allowEof: false).ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                Interlocked.Exchange(ref _lastReceivedTicks, _options.TimeProvider.GetTimestamp());
-                var frame = RpcFrameScanner.Parse(buffer.AsMemory(0, bodyLength));
-                if (frame.Header.Type is RpcMessageType.Stream or RpcMessageType.StreamHole && frame.Header.Program != KeepaliveProgram)
-                {
-                    await HandleStreamPacketAsync(frame.Header, frame.Payload).ConfigureAwait(false);
-                    continue;
-                }
-
-                released = Handle(frame);
-            }
-            finally
-            {
-                if (buffer is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-
-                if (!released)
-                {
-                    _requests.Release();
-                }
-            }
-        }
-    }
-
-    private async ValueTask<bool> ReadExactAsync(Memory<byte> destination, bool allowEof)
-    {
-        var read = 0;
-        while (read < destination.Length)
-        {
-            var n = await _stream.ReadAsync(destination[read..], _closing.Token).ConfigureAwait(false);
-            if (n == 0)
-            {
-                if (!allowEof || read != 0)
-                {
-                    Close("end of file in the middle of a packet");
-                }
-
-                return false;
-            }
-
-            read += n;
-        }
-
-        return true;
     }
 
     /// <summary>Handles one frame; returns true when a dispatched call now owns the request slot.</summary>
@@ -362,9 +224,36 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
             return false;
         }
 
-        // The payload lives in the read buffer; copy it so the next read can reuse the buffer.
+        // The payload lives in the read buffer; copy it so the next read can reuse the buffer (handlers may decode
+        // it after an await, e.g. once a worker slot is free).
         var payload = frame.Payload.ToArray();
-        _ = DispatchAsync(header, payload);
+        ValueTask<IXdrWritable> call;
+        try
+        {
+            call = _handler.HandleCallAsync(this, header, payload, _closing.Token);
+        }
+        catch (Exception ex)
+        {
+            Fail(header, ex);
+            return false;
+        }
+
+        // Most calls complete without waiting: answer them here, with no state machine and no task.
+        if (call.IsCompleted)
+        {
+            try
+            {
+                Replied(header, call.Result);
+            }
+            catch (Exception ex)
+            {
+                Fail(header, ex);
+            }
+
+            return false;
+        }
+
+        _ = CompleteAsync(header, call);
         return true;
     }
 
@@ -420,38 +309,15 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
         }
     }
 
-    private async Task DispatchAsync(RpcHeader header, byte[] payload)
+    private async Task CompleteAsync(RpcHeader header, ValueTask<IXdrWritable> call)
     {
         try
         {
-            var result = await _handler.HandleCallAsync(this, header, payload, _closing.Token).ConfigureAwait(false);
-            TryQueue(header.ToReply(RpcStatus.Ok), result);
-            if (_streams.TryGetValue(header.Serial, out var stream))
-            {
-                stream.MarkReplied();
-            }
-        }
-        catch (RpcRemoteException ex)
-        {
-            Reply(header, ex.Error);
-        }
-        catch (RpcProcedureNotImplementedException ex)
-        {
-            Reply(header, RemoteError.UnknownProcedure(ex.Procedure));
-        }
-        catch (XdrFormatException ex)
-        {
-            Log.DecodeFailed(_logger, Peer, header.Procedure, ex.Message);
-            Reply(header, RemoteError.DecodeFailed());
-        }
-        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
-        {
+            Replied(header, await call.ConfigureAwait(false));
         }
         catch (Exception ex)
         {
-            Log.Unexpected(_logger, Peer, ex);
-            var text = "internal error: " + ex.Message;
-            Reply(header, RemoteError.Create(VirtErrorCode.InternalError, VirtErrorDomain.Rpc, text, "internal error: %s", ex.Message));
+            Fail(header, ex);
         }
         finally
         {
@@ -459,32 +325,44 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
         }
     }
 
+    private void Replied(in RpcHeader header, IXdrWritable result)
+    {
+        TryQueue(header.ToReply(RpcStatus.Ok), result);
+        if (_streams.TryGetValue(header.Serial, out var stream))
+        {
+            stream.MarkReplied();
+        }
+    }
+
+    /// <summary>The error reply for a call that threw, as libvirt words it.</summary>
+    private void Fail(in RpcHeader header, Exception exception)
+    {
+        switch (exception)
+        {
+            case RpcRemoteException ex:
+                Reply(header, ex.Error);
+                break;
+            case RpcProcedureNotImplementedException ex:
+                Reply(header, RemoteError.UnknownProcedure(ex.Procedure));
+                break;
+            case XdrFormatException ex:
+                Log.DecodeFailed(_logger, Peer, header.Procedure, ex.Message);
+                Reply(header, RemoteError.DecodeFailed());
+                break;
+            case OperationCanceledException when _closing.IsCancellationRequested:
+                break;
+            default:
+                Log.Unexpected(_logger, Peer, exception);
+                var text = "internal error: " + exception.Message;
+                Reply(header, RemoteError.Create(VirtErrorCode.InternalError, VirtErrorDomain.Rpc, text, "internal error: %s", exception.Message));
+                break;
+        }
+    }
+
     private void Reply(in RpcHeader header, RemoteError error)
     {
         DiscardStream(header.Serial);
         TryQueue(header.ToReply(RpcStatus.Error), error);
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        try
-        {
-            var reader = _outgoing.Reader;
-            while (await reader.WaitToReadAsync(_closing.Token).ConfigureAwait(false))
-            {
-                // Batch: write everything queued, then flush once.
-                while (reader.TryRead(out var frame))
-                {
-                    await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
-                }
-
-                await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or ChannelClosedException)
-        {
-            Close(_closeReason ?? "write failed: " + ex.Message);
-        }
     }
 
     private async Task KeepaliveLoopAsync()
