@@ -36,16 +36,17 @@ public sealed record RpcClientOptions
     public bool InlineCompletions { get; init; }
 
     /// <summary>
-    /// How long a call that is alone on its connection waits for its reply on the calling thread, blocked in poll(2),
-    /// before the wait moves to the background read loop. A reply from a nearby server comes back well within it, so
-    /// a sequential caller needs no other thread: the reply is read, decoded and returned synchronously, the way a C
-    /// client works, for a fraction of the CPU of an asynchronous wake-up. Applies on plain sockets (unix; TCP
-    /// connections are watched by the runtime's epoll from their asynchronous connect), off UI threads, to at most
-    /// one such wait per two cores in the process (none on one core), and until the connection first needs the
-    /// loop: calls in flight together, a reply slower than this, events or stream data. From then on the loop reads.
-    /// <see cref="TimeSpan.Zero"/> to always use the loop.
+    /// How long a call that is alone on its connection waits for its reply on the calling thread, blocked in poll(2).
+    /// A reply from a nearby server comes back well within it, so a sequential caller needs no other thread: the
+    /// reply is read, decoded and returned synchronously, the way a C client works, for a fraction of the CPU of an
+    /// asynchronous wake-up (a loop of such calls therefore does not yield; start concurrent work with Task.Run or
+    /// Task.Yield). A slower reply is then awaited by one shared poller thread, and the connection returns to lone
+    /// calls afterwards. Applies on unix sockets (TCP sockets are in the runtime's epoll set from their asynchronous
+    /// connect), off UI threads, to at most one such wait per two cores in the process (none on one core), and until
+    /// the connection first needs the background loop — calls in flight together, events, stream data — which then
+    /// reads for good. <see cref="TimeSpan.Zero"/> to always use the loop.
     /// </summary>
-    public TimeSpan CallerReadWait { get; init; } = TimeSpan.FromMilliseconds(10);
+    public TimeSpan CallerReadWait { get; init; } = TimeSpan.FromMilliseconds(5);
 }
 
 /// <summary>A one-way packet from the server (an event), undecoded.</summary>
@@ -78,6 +79,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private int _queued;
     private int _inFlight;
+    private int _awaitingReplies;
     private readonly System.Net.Sockets.Socket? _socket;
     private readonly Task _writer;
 
@@ -87,6 +89,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     private const int RoleNone = 0;
     private const int RoleLoop = 1;
     private const int RoleCaller = 2;
+    private const int RolePoller = 3;
     private static int s_callerReaders;
     private static readonly int MaxCallerReaders = Environment.ProcessorCount / 2;
     private readonly byte[] _small = new byte[64 * 1024];
@@ -289,6 +292,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         var frame = RpcFrameWriter.ToArray(header, args);
         var deadline = _timeoutTicks == long.MaxValue ? long.MaxValue : _options.TimeProvider.GetTimestamp() + _timeoutTicks;
         var pending = new PendingCall(header, deadline, _options.InlineCompletions);
+        Interlocked.Increment(ref _awaitingReplies);
         _pending[serial] = pending;
         using var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static (state, token) => ((PendingCall)state!).TrySetCanceled(token), pending)
@@ -308,9 +312,10 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
                     return await pending.Task.ConfigureAwait(false);
                 }
             }
-            else
+            else if (Volatile.Read(ref _readRole) != RolePoller || Volatile.Read(ref _continuous) != 0)
             {
-                // Another call is reading, or this connection is past lone calls: the loop reads for it.
+                // Another call is reading, or this connection is past lone calls: the loop reads for it. (A parked
+                // connection's poller reads for it too: it stays until no reply is awaited.)
                 ReadContinuously();
             }
 
@@ -329,6 +334,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
                 ReleaseCallerRole();
             }
 
+            pending.Settle(ref _awaitingReplies);
             _pending.TryRemove(serial, out _);
             Interlocked.Decrement(ref _inFlight);
         }
@@ -416,7 +422,17 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
 
         if (!done)
         {
-            // Slow reply: the loop takes over for good (set before the role is let go, so the release posts it).
+            if (!_options.InlineCompletions && Volatile.Read(ref _continuous) == 0)
+            {
+                // Slow reply: the poller thread waits for it, and the connection returns to lone calls afterwards.
+                // (Not with inline completions, which would run the caller's code on that shared thread.)
+                Interlocked.Decrement(ref s_callerReaders);
+                Volatile.Write(ref _readRole, RolePoller);
+                ParkedReplyPoller.Park(this);
+                return false;
+            }
+
+            // The loop takes over for good (set before the role is let go, so the release posts it).
             Volatile.Write(ref _continuous, 1);
         }
 
@@ -546,6 +562,65 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         {
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = _small;
+        }
+    }
+
+    /// <summary>Whether the poller thread reads for this connection now (tests).</summary>
+    internal bool IsParked => Volatile.Read(ref _readRole) == RolePoller;
+
+    /// <summary>The socket the poller watches while this connection is parked with it.</summary>
+    internal System.Net.Sockets.Socket ParkedSocket => _socket!;
+
+    /// <summary>
+    /// On the poller thread, with the poller role: reads what has come and dispatches it. True to stay parked
+    /// (replies still awaited, or a partial packet); false once the role is given up — back to lone calls, or to
+    /// the loop when the connection now needs it (events, stream data), or because the connection ended.
+    /// </summary>
+    internal bool OnParkedReadable()
+    {
+        try
+        {
+            if (!ReceiveSome(0))
+            {
+                return IsConnected;
+            }
+
+            if (!DispatchBuffered() || Volatile.Read(ref _continuous) != 0)
+            {
+                if (!IsConnected)
+                {
+                    return false;
+                }
+
+                Volatile.Write(ref _readRole, RoleNone);
+                EnsureReader();
+                return false;
+            }
+
+            if (Volatile.Read(ref _awaitingReplies) != 0 || _end != _start)
+            {
+                return true;
+            }
+
+            // Let go; a call that came meanwhile saw the poller role and relies on it, so look once more.
+            Volatile.Write(ref _readRole, RoleNone);
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _awaitingReplies) != 0 && Interlocked.CompareExchange(ref _readRole, RolePoller, RoleNone) == RoleNone)
+            {
+                return true;
+            }
+
+            if (NeedsReader())
+            {
+                EnsureReader();
+            }
+
+            return false;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            Break(new RpcConnectionException("connection to the server was lost: " + ex.Message, ex));
+            return false;
         }
     }
 
@@ -761,6 +836,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
             case RpcMessageType.Reply or RpcMessageType.ReplyWithFds:
                 if (_pending.TryGetValue(header.Serial, out var call) && call.Matches(header))
                 {
+                    call.Settle(ref _awaitingReplies);
                     call.TrySetResult(new RpcMessage(header, payload.ToArray()));
                 }
                 else if (header.Status == RpcStatus.Error && _streams.TryGetValue(header.Serial, out var stream))
@@ -910,6 +986,12 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         _streams.Clear();
         _closing.Cancel();
         _sweeper?.Dispose();
+        if (Volatile.Read(ref _readRole) == RolePoller)
+        {
+            // The poller holds this socket in poll(2): have it let go, so the socket can close.
+            ParkedReplyPoller.Wake();
+        }
+
         Log.Broken(_logger, failure.Message);
     }
 
@@ -934,7 +1016,18 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     private sealed class PendingCall(RpcHeader call, long deadline, bool inline)
         : TaskCompletionSource<RpcMessage>(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously)
     {
+        private int _unsettled = 1;
+
         public long Deadline { get; } = deadline;
+
+        /// <summary>Uncounts the call from the replies awaited, once: when its reply is dispatched or it ends without one.</summary>
+        public void Settle(ref int awaiting)
+        {
+            if (Interlocked.Exchange(ref _unsettled, 0) == 1)
+            {
+                Interlocked.Decrement(ref awaiting);
+            }
+        }
 
         public int Procedure => call.Procedure;
 

@@ -139,6 +139,54 @@ public sealed class CallerReadTests
     }
 
     [Fact]
+    public async Task SlowReply_ThenLoneCallsReadForThemselvesAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // The slow reply (400 ms) outlasts the budget (100 ms) and is read by the poller thread; quick calls after it
+        // are again read by their callers (the connection did not switch to the background loop for good).
+        await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromMilliseconds(100) });
+        await Task.Run(async () =>
+        {
+            for (var round = 0; round < 2; round++)
+            {
+                var slow = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 400 }, ct);
+                Assert.False(slow.IsCompleted);
+                Assert.Equal(400, (await slow).Value);
+                var completedOnCaller = 0;
+                for (var i = 0; i < 50; i++)
+                {
+                    var call = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 0 }, ct);
+                    completedOnCaller += call.IsCompleted ? 1 : 0;
+                    Assert.Equal(0, (await call).Value);
+                }
+
+                // The first call after the slow one may still find the poller finishing up; the rest must not.
+                Assert.InRange(completedOnCaller, 49, 50);
+            }
+        }, ct);
+    }
+
+    [Fact]
+    public async Task DisposedWhileItsReplyIsAwaitedByThePoller_CallFails_SocketCloses()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromMilliseconds(20) });
+        var slow = Task.Run(() => pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 30_000 }, ct).AsTask(), ct);
+        while (!pair.Client.IsParked)
+        {
+            // Past the budget the poller thread waits for the reply; nothing signals that, so look every few ms.
+            await Task.Delay(5, ct);
+        }
+
+        await pair.Client.DisposeAsync();
+        await Assert.ThrowsAsync<RpcConnectionException>(() => slow.WaitAsync(TimeSpan.FromSeconds(5), ct));
+
+        // The socket really closed (the poller let go of it): the server sees the end of the connection.
+        await pair.Serving.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        pair.Stop.Dispose();
+    }
+
+    [Fact]
     public async Task ConcurrentCallers_WhileOneReadsForItself_AllGetTheirOwnAnswers()
     {
         var ct = TestContext.Current.CancellationToken;

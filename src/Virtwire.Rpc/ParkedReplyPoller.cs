@@ -1,0 +1,130 @@
+using System.Net.Sockets;
+
+namespace Virtwire.Rpc;
+
+/// <summary>
+/// One thread per process that waits, in poll(2), for the replies of calls whose caller gave up reading for itself
+/// (a reply slower than <see cref="RpcClientOptions.CallerReadWait"/>). The runtime's asynchronous read would do
+/// the same job, but once it has watched a socket with epoll it wakes on every later reply too, and that wake-up costs
+/// a lone call more than all its own work; a connection handled here goes back to lone calls once its reply is in.
+/// The thread is started by the first slow reply and then sleeps in poll(2) when nothing is parked.
+/// </summary>
+internal static class ParkedReplyPoller
+{
+    private static readonly Lock Gate = new();
+    private static readonly List<RpcClientConnection> Parked = [];
+    private static Socket? s_wakeSender;
+    private static Socket? s_wakeReceiver;
+    private static bool s_wakePending;
+
+    /// <summary>Hands <paramref name="connection"/>'s reading to the poller thread (the connection holds the poller role).</summary>
+    public static void Park(RpcClientConnection connection)
+    {
+        lock (Gate)
+        {
+            EnsureStarted();
+            Parked.Add(connection);
+            if (s_wakePending)
+            {
+                return;
+            }
+
+            s_wakePending = true;
+        }
+
+        // The poller may be in poll(2) without this socket: one byte makes it look again.
+        s_wakeSender!.Send([1]);
+    }
+
+    /// <summary>Makes the poller look at its connections again (one of them broke or was disposed).</summary>
+    public static void Wake()
+    {
+        lock (Gate)
+        {
+            if (s_wakeSender is null || s_wakePending)
+            {
+                return;
+            }
+
+            s_wakePending = true;
+        }
+
+        s_wakeSender.Send([1]);
+    }
+
+    private static void EnsureStarted()
+    {
+        if (s_wakeSender is not null)
+        {
+            return;
+        }
+
+        // A connected pair of unix sockets (abstract name: nothing in the file system) to interrupt poll(2).
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint("\0virtwire-poller-" + Guid.NewGuid().ToString("N")));
+        listener.Listen(1);
+        var sender = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        sender.Connect(listener.LocalEndPoint!);
+        s_wakeReceiver = listener.Accept();
+        s_wakeSender = sender;
+        new Thread(Run) { IsBackground = true, Name = "Virtwire reply poller" }.Start();
+    }
+
+    private static void Run()
+    {
+        var watched = new List<RpcClientConnection>();
+        var ready = new List<Socket>();
+        var drain = new byte[64];
+        while (true)
+        {
+            watched.Clear();
+            ready.Clear();
+            lock (Gate)
+            {
+                // Connections that broke meanwhile have nothing left to read for.
+                Parked.RemoveAll(static c => !c.IsConnected);
+                watched.AddRange(Parked);
+                s_wakePending = false;
+            }
+
+            ready.Add(s_wakeReceiver!);
+            foreach (var connection in watched)
+            {
+                ready.Add(connection.ParkedSocket);
+            }
+
+            try
+            {
+                Socket.Select(ready, null, null, -1);
+            }
+            catch (ObjectDisposedException)
+            {
+                // A parked connection was disposed under the poll: drop it and look again.
+                lock (Gate)
+                {
+                    Parked.RemoveAll(static c => !c.IsConnected || c.ParkedSocket.SafeHandle.IsClosed);
+                }
+
+                continue;
+            }
+
+            foreach (var socket in ready)
+            {
+                if (socket == s_wakeReceiver)
+                {
+                    s_wakeReceiver.Receive(drain);
+                    continue;
+                }
+
+                var connection = watched.Find(c => c.ParkedSocket == socket);
+                if (connection is not null && !connection.OnParkedReadable())
+                {
+                    lock (Gate)
+                    {
+                        Parked.Remove(connection);
+                    }
+                }
+            }
+        }
+    }
+}
