@@ -320,15 +320,8 @@ public sealed partial class RpcServerConnection
     {
         while (true)
         {
-            ValueTask write;
-            try
+            if (!TryStartWrite(buffer, length, out var write))
             {
-                write = WriteAndFlushAsync(buffer, length);
-            }
-            catch (Exception ex)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                WriteFailed(ex);
                 return;
             }
 
@@ -392,21 +385,27 @@ public sealed partial class RpcServerConnection
             }
 
             ArrayPool<byte>.Shared.Return(buffer);
-            if (!TryTakeQueued(out buffer, out var length))
+            if (!TryTakeQueued(out buffer, out var length) || !TryStartWrite(buffer, length, out write))
             {
                 return;
             }
+        }
+    }
 
-            try
-            {
-                write = WriteAndFlushAsync(buffer, length);
-            }
-            catch (Exception ex)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                WriteFailed(ex);
-                return;
-            }
+    /// <summary>Starts writing <paramref name="buffer"/>; a write that fails at once ends the connection (false).</summary>
+    private bool TryStartWrite(byte[] buffer, int length, out ValueTask write)
+    {
+        try
+        {
+            write = WriteAndFlushAsync(buffer, length);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            write = default;
+            ArrayPool<byte>.Shared.Return(buffer);
+            WriteFailed(ex);
+            return false;
         }
     }
 

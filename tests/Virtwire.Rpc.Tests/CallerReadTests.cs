@@ -1,3 +1,4 @@
+using Virtwire.TestKit;
 using System.Net.Sockets;
 using Virtwire.Protocol;
 using Virtwire.Rpc;
@@ -67,15 +68,13 @@ public sealed class CallerReadTests
         }
     }
 
+    /// <summary>Callers read for themselves only with two cores or more (one such wait per two cores).</summary>
+    private static bool CallerReadsOnThisMachine => Environment.ProcessorCount >= 2;
+
     private static Pair Start(RpcClientOptions options, RpcServerOptions? serverOptions = null)
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("vw-cr-").FullName, "s");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        client.Connect(new UnixDomainSocketEndPoint(path));
-        var server = new RpcServerConnection(new NetworkStream(listener.Accept(), ownsSocket: true), new Handler(),
+        var (client, accepted) = UnixSocketPair.Create();
+        var server = new RpcServerConnection(new NetworkStream(accepted, ownsSocket: true), new Handler(),
             serverOptions ?? new RpcServerOptions { MaxClientRequests = 64 });
         var stop = new CancellationTokenSource();
         var serving = server.RunAsync(stop.Token);
@@ -95,9 +94,12 @@ public sealed class CallerReadTests
             {
                 var thread = Environment.CurrentManagedThreadId;
                 var call = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 0 }, ct);
-                Assert.True(call.IsCompletedSuccessfully, $"call {i} did not complete on the calling thread");
+                Assert.True(call.IsCompletedSuccessfully == CallerReadsOnThisMachine, $"call {i}: completed on the calling thread: {call.IsCompleted}");
                 Assert.Equal(0, (await call).Value);
-                Assert.Equal(thread, Environment.CurrentManagedThreadId);
+                if (CallerReadsOnThisMachine)
+                {
+                    Assert.Equal(thread, Environment.CurrentManagedThreadId);
+                }
             }
         }, ct);
     }
@@ -161,7 +163,7 @@ public sealed class CallerReadTests
                 }
 
                 // The first call after the slow one may still find the poller finishing up; the rest must not.
-                Assert.InRange(completedOnCaller, 49, 50);
+                Assert.InRange(completedOnCaller, CallerReadsOnThisMachine ? 49 : 0, CallerReadsOnThisMachine ? 50 : 0);
             }
         }, ct);
     }
@@ -172,7 +174,7 @@ public sealed class CallerReadTests
         var ct = TestContext.Current.CancellationToken;
         var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromMilliseconds(20) });
         var slow = Task.Run(() => pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 30_000 }, ct).AsTask(), ct);
-        while (!pair.Client.IsParked)
+        while (CallerReadsOnThisMachine && !pair.Client.IsParked)
         {
             // Past the budget the poller thread waits for the reply; nothing signals that, so look every few ms.
             await Task.Delay(5, ct);

@@ -1,3 +1,4 @@
+using Virtwire.TestKit;
 using System.Net.Sockets;
 using Virtwire.Protocol;
 using Virtwire.Rpc;
@@ -64,14 +65,7 @@ public sealed class ClientServerTests
 
     private static (Stream Client, Stream Server) SocketPair()
     {
-        var dir = Directory.CreateTempSubdirectory("vw-rpc-").FullName;
-        var path = Path.Combine(dir, "s");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        client.Connect(new UnixDomainSocketEndPoint(path));
-        var server = listener.Accept();
+        var (client, server) = UnixSocketPair.Create();
         return (new NetworkStream(client, ownsSocket: true), new NetworkStream(server, ownsSocket: true));
     }
 

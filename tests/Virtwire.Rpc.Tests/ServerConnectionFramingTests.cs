@@ -1,3 +1,4 @@
+using Virtwire.TestKit;
 using System.Buffers.Binary;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -344,13 +345,8 @@ public sealed class ServerConnectionFramingTests
 
     private static (Socket Client, NetworkStream Server) SocketPair()
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("vw-frm-").FullName, "s");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        client.Connect(new UnixDomainSocketEndPoint(path));
-        return (client, new NetworkStream(listener.Accept(), ownsSocket: true));
+        var (client, server) = UnixSocketPair.Create();
+        return (client, new NetworkStream(server, ownsSocket: true));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Virtwire.TestKit;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Virtwire.Drivers.Test;
@@ -11,19 +12,12 @@ namespace Virtwire.Server.Tests;
 /// <summary>The remote server's connection rules and event delivery, driven at the wire level.</summary>
 public sealed class RemoteServerTests
 {
-    private static async Task<(RpcClientConnection Client, RemoteProgramClient Remote)> ConnectAsync(RemoteServer server, bool readOnly = false)
+    private static Task<(RpcClientConnection Client, RemoteProgramClient Remote)> ConnectAsync(RemoteServer server, bool readOnly = false)
     {
-        var dir = Directory.CreateTempSubdirectory("vw-srv-").FullName;
-        var path = Path.Combine(dir, "s");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await client.ConnectAsync(new UnixDomainSocketEndPoint(path));
-        var accepted = await listener.AcceptAsync();
+        var (client, accepted) = UnixSocketPair.Create();
         _ = server.ServeAsync(new NetworkStream(accepted, ownsSocket: true), readOnly, "unix", RpcServerOptions.Default, CancellationToken.None);
         var rpc = new RpcClientConnection(new NetworkStream(client, ownsSocket: true));
-        return (rpc, new RemoteProgramClient(rpc));
+        return Task.FromResult((rpc, new RemoteProgramClient(rpc)));
     }
 
     private static RemoteServer NewServer() => new([new TestDriver()], NullLoggerFactory.Instance);
