@@ -718,14 +718,22 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         _keepalive = Task.Run(async () =>
         {
             var missed = 0;
+            var heardAtPing = 0L;
             try
             {
                 while (!_closing.IsCancellationRequested)
                 {
                     await Task.Delay(interval, _options.TimeProvider, _closing.Token).ConfigureAwait(false);
-                    if (_options.TimeProvider.GetElapsedTime(Interlocked.Read(ref _lastReceived)) < interval)
+
+                    // Anything heard since the last ping answers it, as libvirt counts (see the server's loop).
+                    var heard = Interlocked.Read(ref _lastReceived);
+                    if (heard != heardAtPing)
                     {
                         missed = 0;
+                    }
+
+                    if (_options.TimeProvider.GetElapsedTime(heard) < interval)
+                    {
                         continue;
                     }
 
@@ -736,6 +744,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
                     }
 
                     missed++;
+                    heardAtPing = heard;
                     Send(new RpcHeader(RpcServerConnection.KeepaliveProgram, 1, 1, RpcMessageType.Message, 0, RpcStatus.Ok), XdrVoid.Instance);
                 }
             }

@@ -374,6 +374,7 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
 
         var interval = TimeSpan.FromSeconds(_options.KeepaliveInterval);
         var missed = 0;
+        var heardAtPing = 0L;
         try
         {
             while (!_closing.IsCancellationRequested)
@@ -384,10 +385,16 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
                     continue;
                 }
 
-                var silent = _options.TimeProvider.GetElapsedTime(Interlocked.Read(ref _lastReceivedTicks));
-                if (silent < interval)
+                // Anything heard since the last ping answers it (libvirt resets its count on every packet): a pong
+                // that came just after the ping must not look like silence to a tick that comes a little late.
+                var heard = Interlocked.Read(ref _lastReceivedTicks);
+                if (heard != heardAtPing)
                 {
                     missed = 0;
+                }
+
+                if (_options.TimeProvider.GetElapsedTime(heard) < interval)
+                {
                     continue;
                 }
 
@@ -398,6 +405,7 @@ public sealed partial class RpcServerConnection : IAsyncDisposable
                 }
 
                 missed++;
+                heardAtPing = heard;
                 TryQueue(new RpcHeader(KeepaliveProgram, 1, KeepalivePing, RpcMessageType.Message, 0, RpcStatus.Ok), XdrVoid.Instance);
             }
         }

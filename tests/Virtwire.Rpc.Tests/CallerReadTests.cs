@@ -248,13 +248,13 @@ public sealed class CallerReadTests
     public async Task ServerPing_WhileNoCallIsInFlight_IsAnswered()
     {
         var ct = TestContext.Current.CancellationToken;
-        // The server pings after 1 s of silence and gives up after 1 unanswered ping: only answered pings keep it.
+        // The server pings after 1 s of silence and gives up after 2 unanswered pings: only answered pings keep it.
         await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromSeconds(30), DefaultTimeout = TimeSpan.FromSeconds(1) },
-            new RpcServerOptions { KeepaliveInterval = 1, KeepaliveCount = 1 });
+            new RpcServerOptions { KeepaliveInterval = 1, KeepaliveCount = 2 });
         await Task.Run(async () => await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 0 }, ct), ct);
 
-        // Four seconds without a call: unanswered, the server's ping would close the connection after about two.
-        var quiet = Task.Delay(TimeSpan.FromSeconds(4), ct);
+        // Five seconds without a call: unanswered, the server's pings would close the connection after about three.
+        var quiet = Task.Delay(TimeSpan.FromSeconds(5), ct);
         Assert.Same(quiet, await Task.WhenAny(quiet, pair.Serving));
         Assert.True(pair.Client.IsConnected);
         await Task.Run(async () => Assert.Equal(2, (await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 2 }, ct)).Value), ct);
