@@ -420,6 +420,8 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
             done = true;
         }
 
+        // A break (bad length word, end of stream) has failed the call already: nothing is left to wait for.
+        done |= pending.Task.IsCompleted || Volatile.Read(ref _broken) != 0;
         if (!done)
         {
             if (!_options.InlineCompletions && Volatile.Read(ref _continuous) == 0)
