@@ -40,11 +40,12 @@ public sealed record RpcClientOptions
     /// A reply from a nearby server comes back well within it, so a sequential caller needs no other thread: the
     /// reply is read, decoded and returned synchronously, the way a C client works, for a fraction of the CPU of an
     /// asynchronous wake-up (a loop of such calls therefore does not yield; start concurrent work with Task.Run or
-    /// Task.Yield). A slower reply is then awaited by one shared poller thread, and the connection returns to lone
-    /// calls afterwards. Applies on unix sockets (TCP sockets are in the runtime's epoll set from their asynchronous
-    /// connect), off UI threads, to at most one such wait per two cores in the process (none on one core), and until
-    /// the connection first needs the background loop — calls in flight together, events, stream data — which then
-    /// reads for good. <see cref="TimeSpan.Zero"/> to always use the loop.
+    /// Task.Yield). A slower reply, and calls in flight together on the connection, are read by one shared poller
+    /// thread, and the connection returns to lone calls afterwards. Applies on unix sockets (TCP sockets are in the
+    /// runtime's epoll set from their asynchronous connect), off UI threads, to at most one such wait per two cores in
+    /// the process (none on one core), and until the connection first needs the background loop — events, stream
+    /// data, or a lone call that could not wait — which then reads for good. <see cref="TimeSpan.Zero"/> to always
+    /// use the loop.
     /// </summary>
     public TimeSpan CallerReadWait { get; init; } = TimeSpan.FromMilliseconds(5);
 }
@@ -312,11 +313,9 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
                     return await pending.Task.ConfigureAwait(false);
                 }
             }
-            else if (Volatile.Read(ref _readRole) != RolePoller || Volatile.Read(ref _continuous) != 0)
+            else
             {
-                // Another call is reading, or this connection is past lone calls: the loop reads for it. (A parked
-                // connection's poller reads for it too: it stays until no reply is awaited.)
-                ReadContinuously();
+                ReadForOthers();
             }
 
             return await pending.Task.ConfigureAwait(false);
@@ -372,7 +371,10 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         ReleaseRole();
     }
 
-    /// <summary>Gives the read role back, and posts the loop if anyone still needs a read.</summary>
+    /// <summary>
+    /// Gives the read role back, and hands it on if anyone still needs a read: to the loop when the connection reads
+    /// continuously (or a partial packet waits), else to the poller while replies are awaited.
+    /// </summary>
     private void ReleaseRole()
     {
         Volatile.Write(ref _readRole, RoleNone);
@@ -380,6 +382,37 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         if (NeedsReader())
         {
             EnsureReader();
+        }
+        else if (Volatile.Read(ref _awaitingReplies) != 0)
+        {
+            TryPark();
+        }
+    }
+
+    /// <summary>
+    /// A call that does not read for itself makes sure someone reads for it. Calls in flight together on this
+    /// connection (pipelining) are read by the poller thread, which takes over from a lone caller when it lets go
+    /// while replies are still awaited; it reads them in bursts, one poll(2) and read per burst. A call that is alone
+    /// here but could not read for itself (another connection's call holds the process's caller wait, a UI thread)
+    /// moves the connection to the loop, as do continuous reading and inline completions: many connections busy at
+    /// once are served better by the runtime's own socket engine than by one poller thread.
+    /// </summary>
+    private void ReadForOthers()
+    {
+        if (_callerReadTicks <= 0 || _options.InlineCompletions || Volatile.Read(ref _continuous) != 0 || Volatile.Read(ref _inFlight) <= 1)
+        {
+            ReadContinuously();
+            return;
+        }
+
+        TryPark();
+    }
+
+    private void TryPark()
+    {
+        if (Volatile.Read(ref _broken) == 0 && Interlocked.CompareExchange(ref _readRole, RolePoller, RoleNone) == RoleNone)
+        {
+            ParkedReplyPoller.Park(this);
         }
     }
 
