@@ -17,16 +17,23 @@ internal static class ParkedReplyPoller
     private static Socket? s_wakeReceiver;
     private static bool s_wakePending;
 
-    /// <summary>Hands <paramref name="connection"/>'s reading to the poller thread (the connection holds the poller role).</summary>
-    public static void Park(RpcClientConnection connection)
+    /// <summary>
+    /// Hands <paramref name="connection"/>'s reading to the poller thread (the connection holds the poller role).
+    /// False when the poller cannot run here (no unix socket pair for its wake-ups): the caller uses its loop instead.
+    /// </summary>
+    public static bool Park(RpcClientConnection connection)
     {
         lock (Gate)
         {
-            EnsureStarted();
+            if (!EnsureStarted())
+            {
+                return false;
+            }
+
             Parked.Add(connection);
             if (s_wakePending)
             {
-                return;
+                return true;
             }
 
             s_wakePending = true;
@@ -34,6 +41,7 @@ internal static class ParkedReplyPoller
 
         // The poller may be in poll(2) without this socket: one byte makes it look again.
         s_wakeSender!.Send([1]);
+        return true;
     }
 
     /// <summary>Makes the poller look at its connections again (one of them broke or was disposed).</summary>
@@ -52,22 +60,40 @@ internal static class ParkedReplyPoller
         s_wakeSender.Send([1]);
     }
 
-    private static void EnsureStarted()
+    private static bool s_unavailable;
+
+    private static bool EnsureStarted()
     {
-        if (s_wakeSender is not null)
+        if (s_wakeSender is not null || s_unavailable)
         {
-            return;
+            return !s_unavailable;
         }
 
-        // A connected pair of unix sockets (abstract name: nothing in the file system) to interrupt poll(2).
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint("\0virtwire-poller-" + Guid.NewGuid().ToString("N")));
-        listener.Listen(1);
-        var sender = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        sender.Connect(listener.LocalEndPoint!);
-        s_wakeReceiver = listener.Accept();
-        s_wakeSender = sender;
+        // A connected pair of unix sockets to interrupt poll(2); the listener's path is gone once they are connected.
+        var directory = Directory.CreateTempSubdirectory("virtwire-poller-").FullName;
+        try
+        {
+            var endpoint = new UnixDomainSocketEndPoint(Path.Combine(directory, "s"));
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(endpoint);
+            listener.Listen(1);
+            var sender = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            sender.Connect(endpoint);
+            s_wakeReceiver = listener.Accept();
+            s_wakeSender = sender;
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
+        {
+            s_unavailable = true;
+            return false;
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
         new Thread(Run) { IsBackground = true, Name = "Virtwire reply poller" }.Start();
+        return true;
     }
 
     private static void Run()

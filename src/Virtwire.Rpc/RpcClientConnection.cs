@@ -410,9 +410,13 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
 
     private void TryPark()
     {
-        if (Volatile.Read(ref _broken) == 0 && Interlocked.CompareExchange(ref _readRole, RolePoller, RoleNone) == RoleNone)
+        if (Volatile.Read(ref _broken) == 0 && Interlocked.CompareExchange(ref _readRole, RolePoller, RoleNone) == RoleNone &&
+            !ParkedReplyPoller.Park(this))
         {
-            ParkedReplyPoller.Park(this);
+            // No poller here: the loop reads, for good.
+            Volatile.Write(ref _continuous, 1);
+            Volatile.Write(ref _readRole, RoleNone);
+            EnsureReader();
         }
     }
 
@@ -463,8 +467,14 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
                 // (Not with inline completions, which would run the caller's code on that shared thread.)
                 Interlocked.Decrement(ref s_callerReaders);
                 Volatile.Write(ref _readRole, RolePoller);
-                ParkedReplyPoller.Park(this);
-                return false;
+                if (ParkedReplyPoller.Park(this))
+                {
+                    return false;
+                }
+
+                // No poller here: back to holding the caller role, which the loop takes over below.
+                Interlocked.Increment(ref s_callerReaders);
+                Volatile.Write(ref _readRole, RoleCaller);
             }
 
             // The loop takes over for good (set before the role is let go, so the release posts it).
