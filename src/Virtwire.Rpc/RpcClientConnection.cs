@@ -64,8 +64,9 @@ public sealed class RpcConnectionException(string message, Exception? inner = nu
 public sealed class RpcTimeoutException(string message) : TimeoutException(message);
 
 /// <summary>
-/// One client connection: any number of concurrent calls multiplexed by serial, one read loop, one
-/// writer loop, keepalive answered. When the stream breaks every pending call fails at once.
+/// One client connection: any number of concurrent calls multiplexed by serial, keepalive answered. One party reads
+/// at a time — a lone caller, the shared reply poller or the background loop (see <see cref="RpcClientOptions.CallerReadWait"/>);
+/// calls made together leave through one writer loop. When the stream breaks every pending call fails at once.
 /// </summary>
 public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
 {
@@ -84,9 +85,9 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     private readonly System.Net.Sockets.Socket? _socket;
     private readonly Task _writer;
 
-    // Reading: exactly one party reads the stream at a time — the background read loop, or a call that is alone on
-    // the connection reading its own reply on its own thread (no hand-off between threads; see CallerReadWait). The
-    // buffer and its window belong to whoever holds the role.
+    // Reading: exactly one party reads the stream at a time — the background read loop, the shared reply poller, or
+    // a call that is alone on the connection reading its own reply on its own thread (no hand-off between threads;
+    // see CallerReadWait). The buffer and its window belong to whoever holds the role.
     private const int RoleNone = 0;
     private const int RoleLoop = 1;
     private const int RoleCaller = 2;
@@ -136,8 +137,8 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         }
 
         // One sweep for every pending call's deadline instead of a timer per call (the per-call timer was the largest
-        // cost of a call on the client), which also posts a read on a connection nobody is reading (keepalive pings,
-        // a server that goes away). Resolution: a tenth of the timeout, 10 ms to 1 s.
+        // cost of a call on the client), which also looks at a connection nobody is reading (keepalive pings, a
+        // server that goes away). Resolution: a tenth of the timeout, 10 ms to 1 s.
         var timeout = _options.DefaultTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(10) : _options.DefaultTimeout;
         _timeoutTicks = _options.DefaultTimeout == Timeout.InfiniteTimeSpan
             ? long.MaxValue
