@@ -818,38 +818,28 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         {
             while (true)
             {
-                // Packets already buffered first: a lone call may have left some behind.
-                while (_end - _start >= RpcLimits.LengthWordSize)
+                // Packets already buffered first: a lone call may have left some behind. Dispatching stops at stream
+                // data, which is handled here because it may wait for room in its stream.
+                while (!DispatchBuffered())
                 {
-                    var length = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start));
-                    if (!RpcFrameScanner.IsValidLength(length, _options.MaxMessageSize, out var error))
+                    if (Volatile.Read(ref _broken) != 0)
                     {
-                        Break(new RpcConnectionException("protocol error from the server: " + error) { IsTransient = false });
                         return;
                     }
 
-                    if (_end - _start < length)
-                    {
-                        break;
-                    }
-
-                    var packet = _buffer.AsMemory(_start + RpcLimits.LengthWordSize, (int)length - RpcLimits.LengthWordSize);
-                    _start += (int)length;
+                    var length = (int)BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start));
+                    var packet = _buffer.AsSpan(_start + RpcLimits.LengthWordSize, length - RpcLimits.LengthWordSize);
+                    var header = RpcHeader.Read(packet);
+                    var data = packet[RpcLimits.HeaderSize..].ToArray();
+                    _start += length;
                     Interlocked.Exchange(ref _lastReceived, _options.TimeProvider.GetTimestamp());
-                    var header = RpcHeader.Read(packet.Span);
-                    if (!IsStreamPacket(header))
-                    {
-                        // Replies and events are copied once, out of the buffer, by Dispatch.
-                        Dispatch(header, packet.Span[RpcLimits.HeaderSize..]);
-                    }
-                    else if (_streams.TryGetValue(header.Serial, out var stream))
+                    if (_streams.TryGetValue(header.Serial, out var stream))
                     {
                         // Stream data waits for room in its stream (backpressure on the socket, as libvirt's client).
-                        await stream.OnPacketAsync(header, packet[RpcLimits.HeaderSize..].ToArray(), _closing.Token).ConfigureAwait(false);
+                        await stream.OnPacketAsync(header, data, _closing.Token).ConfigureAwait(false);
                     }
                 }
 
-                ShrinkIfEmpty();
                 MakeRoom();
                 var n = await _stream.ReadAsync(_buffer.AsMemory(_end), _closing.Token).ConfigureAwait(false);
                 if (n == 0)
