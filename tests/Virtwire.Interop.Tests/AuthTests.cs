@@ -63,7 +63,7 @@ public sealed class AuthTests
         await using (var virtwired = await DaemonProcess.StartVirtwiredAsync(sasl.VirtwiredConfig(SaslOnUnix), ct))
         {
             ours = await VirshSessionsAsync(virtwired, sasl, virtwired.UnixUri, ct);
-            Assert.Contains("SASL authentication of unix[pid=", virtwired.ReadLog(), StringComparison.Ordinal);
+            await virtwired.WaitForLogAsync("SASL authentication of unix[pid=", ct);
         }
 
         await using (var libvirtd = await DaemonProcess.StartLibvirtdAsync(SaslOnUnix, qemu: false, sasl.CyrusConfigPath, ct))
@@ -264,7 +264,7 @@ public sealed class AuthTests
                     return false;
                 }
             }, ct);
-            Assert.Contains("max_clients (3) reached", daemon.ReadLog(), StringComparison.Ordinal);
+            await daemon.WaitForLogAsync("max_clients (3) reached", ct);
         }
         finally
         {
@@ -304,7 +304,7 @@ public sealed class AuthTests
             var refused = await Assert.ThrowsAnyAsync<VirtException>(async () => await VirtConnection.OpenAsync(daemon.UnixUri, credentials, ct));
             Assert.IsType<VirtConnectionException>(refused);
             Assert.Equal("test", (await alice.LookupDomainByIdAsync(1, ct)).Name);
-            Assert.Contains("max_anonymous_clients (2)", daemon.ReadLog(), StringComparison.Ordinal);
+            await daemon.WaitForLogAsync("max_anonymous_clients (2)", ct);
 
             // One leaves: a newcomer gets its slot and authenticates.
             idle[0].Dispose();

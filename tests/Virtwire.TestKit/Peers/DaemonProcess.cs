@@ -11,6 +11,8 @@ public sealed class DaemonProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly string _directory;
+    private readonly Lock _logGate = new();
+    private TaskCompletionSource _logGrew = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private DaemonProcess(Process process, string directory, int port, string name)
     {
@@ -156,24 +158,68 @@ public sealed class DaemonProcess : IAsyncDisposable
         var daemon = new DaemonProcess(process, directory, port, name);
         var log = File.CreateText(daemon.LogPath);
         log.AutoFlush = true;
-        process.OutputDataReceived += (_, e) => Append(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        process.OutputDataReceived += (_, e) => daemon.Append(log, e.Data);
+        process.ErrorDataReceived += (_, e) => daemon.Append(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await daemon.WaitUntilServingAsync(cancellationToken).ConfigureAwait(false);
         return daemon;
     }
 
-    private static void Append(StreamWriter log, string? line)
+    private void Append(StreamWriter log, string? line)
     {
-        if (line is null)
+        TaskCompletionSource grew;
+        lock (_logGate)
         {
-            return;
+            if (line is not null)
+            {
+                log.WriteLine(line);
+            }
+
+            // Wake every waiter; the end of either stream (null) wakes them too, so they see the exit.
+            grew = _logGrew;
+            _logGrew = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
-        lock (log)
+        grew.TrySetResult();
+    }
+
+    /// <summary>
+    /// Waits until the daemon has logged <paramref name="text"/> and returns the log. The daemon's logger writes from
+    /// its own thread, so a line about something a client just saw may arrive a moment after the client saw it.
+    /// Fails with the log if the daemon exits or 30 s pass first.
+    /// </summary>
+    public async Task<string> WaitForLogAsync(string text, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        while (true)
         {
-            log.WriteLine(line);
+            Task grew;
+            lock (_logGate)
+            {
+                grew = _logGrew.Task;
+            }
+
+            var log = ReadLog();
+            if (log.Contains(text, StringComparison.Ordinal))
+            {
+                return log;
+            }
+
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited without logging \"{text}\":\n{log}");
+            }
+
+            try
+            {
+                await grew.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{Name} did not log \"{text}\" within 30 s:\n{ReadLog()}");
+            }
         }
     }
 
