@@ -72,6 +72,11 @@ internal static class CliApp
                     await session.Error.WriteLineAsync("error: " + line);
                 }
 
+                if (ex.EndsSession)
+                {
+                    return 1;
+                }
+
                 status = 1;
             }
             catch (VirtException ex)

@@ -7,6 +7,12 @@ namespace Virtwire.Cli;
 internal sealed class CliException(params string[] lines) : Exception(string.Join("\n", lines))
 {
     public IReadOnlyList<string> Lines { get; } = lines;
+
+    /// <summary>
+    /// The connection could not be opened. virsh connects before its first command, so then it runs none: it prints
+    /// the error, no command's closing empty line, and exits with 1.
+    /// </summary>
+    public bool EndsSession { get; init; }
 }
 
 /// <summary>State shared by the commands of one invocation: one connection, the output, the output mode.</summary>
@@ -47,7 +53,7 @@ internal sealed class CliSession(TextWriter output, TextWriter error) : IAsyncDi
         }
         catch (VirtException ex)
         {
-            throw new CliException("failed to connect to the hypervisor", ex.Message);
+            throw new CliException("failed to connect to the hypervisor", ex.Message) { EndsSession = true };
         }
 
         return _connection;

@@ -27,17 +27,20 @@ public sealed record VirtConnectionOptions
     public Func<VirtAuthRequest, CancellationToken, ValueTask<VirtCredential?>>? Credentials { get; init; }
 
     /// <summary>
-    /// Lowest client CPU per call: awaiting code resumes on the thread that read the reply. Together with .NET's
-    /// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c> (set in the environment before the process starts) a call
-    /// costs about a third of python3-libvirt's CPU. Code after an <c>await</c> must then not block on another call of
-    /// the same connection (no <c>.Result</c>/<c>.Wait()</c>) and should hand long work elsewhere. Off by default.
+    /// Awaiting code resumes on the thread that read the reply instead of being queued to the thread pool: one hand-off
+    /// fewer for calls the background loop reads (with .NET's <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>,
+    /// set before the process starts, that thread is the socket engine's). Lone calls do not need it: they read their
+    /// own replies (<see cref="CallerReadWait"/>), and this option moves the connection to the loop. Code after an
+    /// <c>await</c> must then not block on another call of the same connection (no <c>.Result</c>/<c>.Wait()</c>) and
+    /// should hand long work elsewhere. Off by default.
     /// </summary>
     public bool InlineCompletions { get; init; }
 
     /// <summary>
     /// How long a call that is alone on its connection waits for its reply on the calling thread before the wait
-    /// moves to the background (<see cref="Virtwire.Rpc.RpcClientOptions.CallerReadWait"/>): a sequential caller then
-    /// costs no thread hand-off. <see cref="TimeSpan.Zero"/> to always wait asynchronously.
+    /// moves to the background (<see cref="Virtwire.Rpc.RpcClientOptions.CallerReadWait"/>), on unix and plain TCP
+    /// connections: a sequential caller then costs no thread hand-off. <see cref="TimeSpan.Zero"/> to always wait
+    /// asynchronously.
     /// </summary>
     public TimeSpan CallerReadWait { get; init; } = Virtwire.Rpc.RpcClientOptions.Default.CallerReadWait;
 }

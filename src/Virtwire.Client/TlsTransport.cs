@@ -13,35 +13,66 @@ namespace Virtwire.Client;
 /// </summary>
 internal static class TlsTransport
 {
-    public static async ValueTask<Stream> ConnectAsync(Stream network, VirtUri uri, CancellationToken cancellationToken)
+    /// <summary>The files the handshake needs, read before connecting (as libvirt does: a missing CA fails at once).</summary>
+    public sealed record Credentials(X509Certificate2Collection Authorities, X509Certificate2? ClientCertificate, RevocationList? Crl);
+
+    public static Credentials LoadCredentials(VirtUri uri)
     {
         var (caFile, certFile, keyFile) = Files(uri);
-        var noVerify = uri["no_verify"] is "1";
-        X509Certificate2Collection authorities = [];
-        X509Certificate2? clientCertificate = null;
-        RevocationList? crl = null;
+        string caText;
         try
         {
-            authorities.ImportFromPemFile(caFile);
-            // A client certificate is optional: a server with tls_no_verify_certificate accepts clients without one.
-            if (File.Exists(certFile) || File.Exists(keyFile))
-            {
-                clientCertificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
-            }
+            caText = File.ReadAllText(caFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw FileError($"Cannot read CA certificate '{caFile}': {SystemText(ex)}", ex);
+        }
 
+        X509Certificate2Collection authorities = [];
+        try
+        {
+            authorities.ImportFromPem(caText);
+        }
+        catch (CryptographicException ex)
+        {
+            throw FileError($"Unable to import CA certificate list {caFile}", ex);
+        }
+
+        if (authorities.Count == 0)
+        {
+            throw FileError($"Unable to import CA certificate list {caFile}", null);
+        }
+
+        try
+        {
+            // A client certificate is optional: a server with tls_no_verify_certificate accepts clients without one.
+            var clientCertificate = File.Exists(certFile) || File.Exists(keyFile) ? X509Certificate2.CreateFromPemFile(certFile, keyFile) : null;
             var crlFile = Path.Combine(Path.GetDirectoryName(caFile)!, "cacrl.pem");
-            if (File.Exists(crlFile))
-            {
-                crl = RevocationList.Load(crlFile);
-            }
+            var crl = File.Exists(crlFile) ? RevocationList.Load(crlFile) : null;
+            return new Credentials(authorities, clientCertificate, crl);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
         {
-            await network.DisposeAsync().ConfigureAwait(false);
-            throw new VirtException(RemoteError.Create(VirtErrorCode.SystemError, VirtErrorDomain.Rpc,
-                $"Cannot read TLS files (CA {caFile}, certificate {certFile}, key {keyFile}): {ex.Message}"), ex);
+            throw FileError($"Cannot read TLS files (CA {caFile}, certificate {certFile}, key {keyFile}): {ex.Message}", ex);
         }
+    }
 
+    private static VirtException FileError(string message, Exception? inner) =>
+        new(RemoteError.Create(VirtErrorCode.SystemError, VirtErrorDomain.Rpc, message), inner);
+
+    /// <summary>strerror(3)'s words for the usual reasons a file cannot be read.</summary>
+    private static string SystemText(Exception ex) => ex switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "No such file or directory",
+        UnauthorizedAccessException => "Permission denied",
+        _ => ex.Message,
+    };
+
+    public static async ValueTask<Stream> ConnectAsync(Stream network, VirtUri uri, Credentials credentials, CancellationToken cancellationToken)
+    {
+        var noVerify = uri["no_verify"] is "1";
+        var (authorities, clientCertificate, crl) = credentials;
         var ssl = new SslStream(network, leaveInnerStreamOpen: false);
         string? problem = null;
         var options = new SslClientAuthenticationOptions

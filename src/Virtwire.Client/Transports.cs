@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using Virtwire.Drivers.Test;
 using Virtwire.Rpc;
@@ -31,8 +32,9 @@ internal static class Transports
                     // libssh/libssh2 are libvirt's in-process SSH clients; the system ssh does the same job here.
                     return SshTransport.Connect(uri, readOnly);
                 case VirtTransport.Tls:
-                    return await TlsTransport.ConnectAsync(await ConnectTcpAsync(uri, cancellationToken).ConfigureAwait(false), uri, cancellationToken)
-                        .ConfigureAwait(false);
+                    var credentials = TlsTransport.LoadCredentials(uri);
+                    return await TlsTransport.ConnectAsync(await ConnectTcpAsync(uri, cancellationToken).ConfigureAwait(false), uri, credentials,
+                        cancellationToken).ConfigureAwait(false);
                 default:
                     throw new VirtException(RemoteError.Create(VirtErrorCode.NoSupport, VirtErrorDomain.Remote,
                         $"this function is not supported by the connection driver: transport '{uri.Transport}' is not supported yet",
@@ -41,9 +43,22 @@ internal static class Transports
         }
         catch (SocketException ex)
         {
-            var target = uri.Transport == VirtTransport.Unix ? $"'{uri.SocketPath(readOnly)}'" : $"{uri.EffectiveHost}:{uri.EffectivePort}";
-            throw new VirtConnectionException($"Failed to connect socket to {target}: {ex.Message}", ex);
+            // libvirt's wording for each transport, with the system's text for the error.
+            throw new VirtConnectionException(uri.Transport == VirtTransport.Unix
+                ? $"Failed to connect socket to '{uri.SocketPath(readOnly)}': {SystemMessage(ex, unix: true)}"
+                : $"unable to connect to server at '{uri.EffectiveHost}:{uri.EffectivePort}': {SystemMessage(ex, unix: false)}", ex);
         }
+    }
+
+    /// <summary>
+    /// strerror(3) of the failure, without the address the runtime appends to its own message. The runtime reports a
+    /// unix socket path that does not exist (ENOENT) as EADDRNOTAVAIL, which connect(2) never returns for unix sockets.
+    /// </summary>
+    private static string SystemMessage(SocketException ex, bool unix)
+    {
+        const int NoSuchFile = 2;
+        var errno = unix && ex.SocketErrorCode == SocketError.AddressNotAvailable ? NoSuchFile : ex.NativeErrorCode;
+        return System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno);
     }
 
     /// <summary>
@@ -82,21 +97,80 @@ internal static class Transports
 
     private static readonly TimeSpan BacklogRetryLimit = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Connects to each address of the host in turn, as the runtime's own connect does, but without an asynchronous
+    /// operation (see <see cref="ConnectUnixAsync"/>): the connect is started non-blocking and its completion looked
+    /// for with poll(2) — at once for a nearby host, then with growing pauses (up to <see cref="ConnectPollLimit"/>) for
+    /// a distant one. The kernel's own connect timeout ends an attempt that is never answered.
+    /// </summary>
     private static async ValueTask<Stream> ConnectTcpAsync(VirtUri uri, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var host = uri.EffectiveHost;
+        IPAddress[] addresses;
         try
         {
-            await socket.ConnectAsync(uri.EffectiveHost, uri.EffectivePort, cancellationToken).ConfigureAwait(false);
+            addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
+                ? [literal]
+                : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (SocketException ex)
         {
-            socket.Dispose();
-            throw;
+            throw new VirtConnectionException($"Unable to resolve address '{host}' service '{uri.EffectivePort}': {ex.Message}", ex);
         }
 
-        return new NetworkStream(socket, ownsSocket: true);
+        SocketException? failure = null;
+        foreach (var address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+            try
+            {
+                await ConnectNonBlockingAsync(socket, new IPEndPoint(address, uri.EffectivePort), cancellationToken).ConfigureAwait(false);
+                socket.Blocking = true;
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                failure = ex;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        throw failure ?? new SocketException((int)SocketError.HostNotFound);
     }
+
+    private static async ValueTask ConnectNonBlockingAsync(Socket socket, IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            socket.Connect(endpoint);
+            return;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+        }
+
+        // A loopback or LAN handshake is over within the first, short wait.
+        var wait = 1_000;
+        for (var pause = 1; !socket.Poll(wait, SelectMode.SelectWrite); pause = Math.Min(pause * 2, (int)ConnectPollLimit.TotalMilliseconds))
+        {
+            wait = 0;
+            await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Writable: the handshake ended, either way.
+        var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+        if (error != SocketError.Success)
+        {
+            throw new SocketException((int)error);
+        }
+    }
+
+    private static readonly TimeSpan ConnectPollLimit = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
     /// test:/// never reaches a daemon: the remote server and test driver run here, connected over a

@@ -41,9 +41,10 @@ public sealed record RpcClientOptions
     /// reply is read, decoded and returned synchronously, the way a C client works, for a fraction of the CPU of an
     /// asynchronous wake-up (a loop of such calls therefore does not yield; start concurrent work with Task.Run or
     /// Task.Yield). A slower reply, and calls in flight together on the connection, are read by one shared poller
-    /// thread, and the connection returns to lone calls afterwards. Applies on unix sockets (TCP sockets are in the
-    /// runtime's epoll set from their asynchronous connect), off UI threads, to at most one such wait per two cores in
-    /// the process (none on one core), and until the connection first needs the background loop — events, stream
+    /// thread, and the connection returns to lone calls afterwards (after a reply that outlasted the wait, the next 2,
+    /// 4 … 64 lone calls go straight to the poller, so a distant server does not keep a thread blocked for nothing).
+    /// Applies on plain unix and TCP sockets (not TLS or SSH), off UI threads, to at most one such wait per two cores
+    /// in the process (none on one core), and until the connection first needs the background loop — events, stream
     /// data, or a lone call that could not wait — which then reads for good. <see cref="TimeSpan.Zero"/> to always
     /// use the loop.
     /// </summary>
@@ -97,6 +98,9 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     private readonly byte[] _small = new byte[64 * 1024];
     private byte[] _buffer;
     private readonly long _callerReadTicks;
+    private const int MaxSlowStreak = 6;
+    private int _slowStreak;
+    private int _callerReadSkips;
     private int _start;
     private int _end;
     private int _readRole;
@@ -126,9 +130,14 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         }, _ => Interlocked.Increment(ref _droppedMessages));
         _lastReceived = _options.TimeProvider.GetTimestamp();
         _buffer = _small;
-        // Lone calls read for themselves on unix sockets only: a TCP socket is in the runtime's epoll set from its
-        // asynchronous connect, and then every reply wakes the runtime's threads whoever reads it.
-        _socket = stream is System.Net.Sockets.NetworkStream { Socket.AddressFamily: System.Net.Sockets.AddressFamily.Unix } unix ? unix.Socket : null;
+        // Lone calls read for themselves on a plain socket (unix or TCP; not TLS, whose records the stream decrypts).
+        // They gain most on a socket that never had an asynchronous operation (see the client's transports): the
+        // runtime's epoll set then does not wake its threads on every reply, whoever reads it.
+        _socket = stream is System.Net.Sockets.NetworkStream
+        {
+            Socket.AddressFamily: System.Net.Sockets.AddressFamily.Unix or System.Net.Sockets.AddressFamily.InterNetwork or
+                System.Net.Sockets.AddressFamily.InterNetworkV6,
+        } plain ? plain.Socket : null;
         _callerReadTicks = _socket is null ? 0 : (long)(_options.CallerReadWait.TotalSeconds * _options.TimeProvider.TimestampFrequency);
         if (_callerReadTicks <= 0)
         {
@@ -300,7 +309,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
             ? cancellationToken.UnsafeRegister(static (state, token) => ((PendingCall)state!).TrySetCanceled(token), pending)
             : default;
         Interlocked.Increment(ref _inFlight);
-        var callerReads = TryTakeCallerRole();
+        var callerReads = TryTakeCallerRole(out var slowServer);
         try
         {
             // Re-check after registering: a break in between has already failed every registered call.
@@ -316,7 +325,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
             }
             else
             {
-                ReadForOthers();
+                ReadForOthers(slowServer);
             }
 
             return await pending.Task.ConfigureAwait(false);
@@ -341,13 +350,23 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     }
 
     /// <summary>A call that is alone on the connection takes the read role (see <see cref="RpcClientOptions.CallerReadWait"/>).</summary>
-    private bool TryTakeCallerRole()
+    private bool TryTakeCallerRole(out bool slowServer)
     {
+        slowServer = false;
         // Not on a UI thread (a blocked wait would freeze it), and not once the loop reads: the runtime then watches
         // the socket with epoll and wakes on every reply anyway, so a blocked caller would save nothing.
         if (_callerReadTicks <= 0 || Volatile.Read(ref _continuous) != 0 || Volatile.Read(ref _readRole) != RoleNone ||
             SynchronizationContext.Current is not null)
         {
+            return false;
+        }
+
+        if (Volatile.Read(ref _callerReadSkips) > 0)
+        {
+            // The last replies outlasted the wait (a distant server, long operations): rather than block a thread for
+            // nothing, hand this one straight to the poller; after 2, 4 … 64 such calls a caller tries waiting again.
+            Interlocked.Decrement(ref _callerReadSkips);
+            slowServer = true;
             return false;
         }
 
@@ -398,9 +417,10 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
     /// moves the connection to the loop, as do continuous reading and inline completions: many connections busy at
     /// once are served better by the runtime's own socket engine than by one poller thread.
     /// </summary>
-    private void ReadForOthers()
+    private void ReadForOthers(bool slowServer)
     {
-        if (_callerReadTicks <= 0 || _options.InlineCompletions || Volatile.Read(ref _continuous) != 0 || Volatile.Read(ref _inFlight) <= 1)
+        if (_callerReadTicks <= 0 || _options.InlineCompletions || Volatile.Read(ref _continuous) != 0 ||
+            (Volatile.Read(ref _inFlight) <= 1 && !slowServer))
         {
             ReadContinuously();
             return;
@@ -441,6 +461,7 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
                 if (pending.Task.IsCompleted)
                 {
                     done = true;
+                    _slowStreak = 0;
                     break;
                 }
 
@@ -464,8 +485,11 @@ public sealed partial class RpcClientConnection : IRpcInvoker, IAsyncDisposable
         {
             if (!_options.InlineCompletions && Volatile.Read(ref _continuous) == 0)
             {
-                // Slow reply: the poller thread waits for it, and the connection returns to lone calls afterwards.
+                // Slow reply: the poller thread waits for it, and the connection returns to lone calls afterwards —
+                // the next few without a wait of their own, more of them each time the wait is outlasted again.
                 // (Not with inline completions, which would run the caller's code on that shared thread.)
+                _slowStreak = Math.Min(_slowStreak + 1, MaxSlowStreak);
+                Volatile.Write(ref _callerReadSkips, 1 << _slowStreak);
                 Interlocked.Decrement(ref s_callerReaders);
                 Volatile.Write(ref _readRole, RolePoller);
                 if (ParkedReplyPoller.Park(this))

@@ -48,6 +48,30 @@ public sealed class CliAndClientDifferentialTests(DaemonPair pair)
         Assert.Equal(DaemonPair.Normalize(virsh.ToString(), libvirtd), DaemonPair.Normalize(ours.ToString(), libvirtd));
     }
 
+    [Theory]
+    [InlineData("test+tcp://127.0.0.1:{port}/default", "list")]
+    [InlineData("test+tcp://localhost:{port}/default", "dominfo test")]
+    [InlineData("test+tls://127.0.0.1:{port}/default", "list")]
+    [InlineData("test+tls://127.0.0.1:{port}/default?pkipath={pki}", "list")]
+    [InlineData("test+tls://127.0.0.1:{port}/default?pkipath={dir}", "list")]
+    [InlineData("test+unix:///default?socket={dir}/no-such-socket", "list")]
+    [InlineData("test+tcp://127.0.0.1:{port}/default", "list; list")]
+    public async Task Virtwire_ConnectionFailures_PrintWhatVirshPrints(string uriTemplate, string command)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // A port nobody listens on (just released by the test's own listener); a directory without the socket, and
+        // whose cacert.pem is not a certificate; a directory with a CA and client certificate.
+        var dir = Directory.CreateTempSubdirectory("vw-connfail-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "cacert.pem"), "not a certificate\n", ct);
+        var uri = uriTemplate.Replace("{port}", LibvirtdConfig.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{dir}", dir, StringComparison.Ordinal)
+            .Replace("{pki}", uriTemplate.Contains("{pki}", StringComparison.Ordinal) ? TestPki.Create().Directory : "", StringComparison.Ordinal);
+        var virsh = await DaemonPair.VirshAsync(uri, command, ct);
+        var ours = await ProcessRunner.RunAsync("dotnet", [VirtwirePath(), "-c", uri, command], cancellationToken: ct);
+        Assert.Equal(1, virsh.ExitCode);
+        Assert.Equal(virsh.ToString(), ours.ToString());
+    }
+
     /// <summary>One scenario through the typed client; its transcript must not depend on which daemon answered.</summary>
     private static async Task<string> ClientScenarioAsync(string uri, CancellationToken ct)
     {

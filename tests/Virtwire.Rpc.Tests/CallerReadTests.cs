@@ -145,7 +145,8 @@ public sealed class CallerReadTests
     {
         var ct = TestContext.Current.CancellationToken;
         // The slow reply (400 ms) outlasts the budget (100 ms) and is read by the poller thread; quick calls after it
-        // are again read by their callers (the connection did not switch to the background loop for good).
+        // are again read by their callers (the connection did not switch to the background loop for good) — after the
+        // two that go straight to the poller because the server was slow.
         await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromMilliseconds(100) });
         await Task.Run(async () =>
         {
@@ -154,16 +155,53 @@ public sealed class CallerReadTests
                 var slow = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 400 }, ct);
                 Assert.False(slow.IsCompleted);
                 Assert.Equal(400, (await slow).Value);
-                await AssertLoneCallsReadForThemselvesAsync(pair, ct);
+                await AssertLoneCallsReadForThemselvesAsync(pair, ct, handedOn: 3);
             }
         }, ct);
     }
 
+    [Fact]
+    public async Task SlowServer_NextLoneCallsDoNotWait_ThenACallerWaitsAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // Replies (800 ms) outlast the budget (600 ms). A caller that waits returns only when its budget is spent; one
+        // that goes straight to the poller returns at once. The margins (300 ms) are far from both.
+        var budget = TimeSpan.FromMilliseconds(600);
+        await using var pair = Start(new RpcClientOptions { CallerReadWait = budget });
+        await Task.Run(async () =>
+        {
+            // Time until the call hands back its (not yet completed) task.
+            async Task<TimeSpan> SlowCallAsync()
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var call = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 800 }, ct);
+                var returned = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                Assert.False(call.IsCompleted);
+                Assert.Equal(800, (await call).Value);
+                return returned;
+            }
+
+            var waited = budget / 2;
+            Assert.True(await SlowCallAsync() >= waited == CallerReadsOnThisMachine, "the first slow call waits on its thread");
+            Assert.True(await SlowCallAsync() < waited, "the next two go straight to the poller");
+            Assert.True(await SlowCallAsync() < waited, "the next two go straight to the poller");
+            Assert.True(await SlowCallAsync() >= waited == CallerReadsOnThisMachine, "then a caller tries waiting again");
+
+            // That one was slow too: the next four are handed on; then the callers read quick replies again.
+            for (var i = 0; i < 4; i++)
+            {
+                Assert.Equal(1, (await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 1 }, ct)).Value);
+            }
+
+            await AssertLoneCallsReadForThemselvesAsync(pair, ct);
+        }, ct);
+    }
+
     /// <summary>
-    /// Fifty quick calls one after another: all but the first (which may still find the poller letting go) complete on
-    /// the calling thread.
+    /// Fifty quick calls one after another: all but the first <paramref name="handedOn"/> (which may still find the
+    /// poller letting go, or be handed to it after a slow reply) complete on the calling thread.
     /// </summary>
-    private static async Task AssertLoneCallsReadForThemselvesAsync(Pair pair, CancellationToken ct)
+    private static async Task AssertLoneCallsReadForThemselvesAsync(Pair pair, CancellationToken ct, int handedOn = 1)
     {
         var completedOnCaller = 0;
         for (var i = 0; i < 50; i++)
@@ -173,7 +211,7 @@ public sealed class CallerReadTests
             Assert.Equal(0, (await call).Value);
         }
 
-        Assert.InRange(completedOnCaller, CallerReadsOnThisMachine ? 49 : 0, CallerReadsOnThisMachine ? 50 : 0);
+        Assert.InRange(completedOnCaller, CallerReadsOnThisMachine ? 50 - handedOn : 0, CallerReadsOnThisMachine ? 50 : 0);
     }
 
     [Fact]
