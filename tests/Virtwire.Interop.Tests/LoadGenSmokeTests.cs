@@ -15,5 +15,7 @@ public sealed class LoadGenSmokeTests
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("| dom.info, sequential (calls/s)", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("| list-all, 100 domains (ms)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("| client CPU µs per dom.info vs libvirtd (python3-libvirt → Virtwire.Client)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("| client CPU µs per dom.info vs libvirtd (python3-libvirt → raw socket floor)", result.Stdout, StringComparison.Ordinal);
     }
 }
