@@ -70,6 +70,12 @@ if (Run("python") || Run("client"))
     // What any blocking client pays on this machine: the call's bytes sent, the reply's bytes read, nothing encoded
     // or decoded — the system calls and the sleep across libvirtd's round trip (issue 7's ⅓ target lies below it).
     rows.Add(("client CPU µs per dom.info vs libvirtd (python3-libvirt → raw socket floor)", plClient, RawSocketFloor(libvirtd), "µs", false));
+
+    // The same over loopback TCP (remote clients' transport; no TLS).
+    var (tcpRate, _, tcpClient) = await PythonSequentialAsync(libvirtd, tcp: true);
+    var (ourTcpRate, ourTcpCpu) = await ClientSequentialAsync(libvirtd, tcp: true);
+    rows.Add(("client calls/s, dom.info vs libvirtd over TCP (python3-libvirt → Virtwire.Client)", tcpRate, ourTcpRate, "calls/s", true));
+    rows.Add(("client CPU µs per dom.info vs libvirtd over TCP (python3-libvirt → Virtwire.Client)", tcpClient, ourTcpCpu, "µs", false));
 }
 
 // Memory: daemon RSS idle and with idle connections open.
@@ -236,7 +242,7 @@ async Task<double> ListAllAsync(DaemonProcess daemon, int size)
     return Median(times);
 }
 
-async Task<(double CallsPerSecond, double DaemonMicrosPerCall, double ClientMicrosPerCall)> PythonSequentialAsync(DaemonProcess daemon)
+async Task<(double CallsPerSecond, double DaemonMicrosPerCall, double ClientMicrosPerCall)> PythonSequentialAsync(DaemonProcess daemon, bool tcp = false)
 {
     const string Script = """
         import sys, time, resource, libvirt
@@ -254,7 +260,7 @@ async Task<(double CallsPerSecond, double DaemonMicrosPerCall, double ClientMicr
     for (var r = 0; r < rounds; r++)
     {
         var before = daemon.CpuTime;
-        var result = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", Script, daemon.UnixUri, calls.ToString(CultureInfo.InvariantCulture)],
+        var result = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", Script, tcp ? daemon.TcpUri : daemon.UnixUri, calls.ToString(CultureInfo.InvariantCulture)],
             timeout: TimeSpan.FromMinutes(5));
         var parts = result.Stdout.Trim().Split(' ');
         if (result.ExitCode != 0 || parts.Length != 2)
@@ -322,9 +328,9 @@ double RawSocketFloor(DaemonProcess daemon)
     return Median(samples);
 }
 
-async Task<(double CallsPerSecond, double ClientMicrosPerCall)> ClientSequentialAsync(DaemonProcess daemon)
+async Task<(double CallsPerSecond, double ClientMicrosPerCall)> ClientSequentialAsync(DaemonProcess daemon, bool tcp = false)
 {
-    await using var conn = await VirtConnection.OpenAsync(daemon.UnixUri);
+    await using var conn = await VirtConnection.OpenAsync(tcp ? daemon.TcpUri : daemon.UnixUri);
     var domain = await conn.LookupDomainByNameAsync("test");
     var rates = new List<double>();
     var samples = new List<double>();
