@@ -190,10 +190,33 @@ public sealed class CallerReadTests
             // That one was slow too: the next four are handed on; then the callers read quick replies again.
             for (var i = 0; i < 4; i++)
             {
-                Assert.Equal(1, (await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 1 }, ct)).Value);
+                Assert.Equal(0, (await pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 0 }, ct)).Value);
             }
 
             await AssertLoneCallsReadForThemselvesAsync(pair, ct);
+        }, ct);
+    }
+
+    [Fact]
+    public async Task ReplyOverAFifthOfTheWait_CallsStartedTogetherNextLeaveAtOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // Replies of 600 ms come within the budget (2 s), so their callers read them — but they take over a fifth of
+        // it, so the calls after one go to the poller: two started one after another without awaiting do not wait for
+        // each other's round trip (600 ms each), with a margin of 300 ms.
+        await using var pair = Start(new RpcClientOptions { CallerReadWait = TimeSpan.FromSeconds(2) });
+        await Task.Run(async () =>
+        {
+            var first = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 600 }, ct);
+            Assert.True(first.IsCompleted == CallerReadsOnThisMachine, "read on the calling thread");
+            Assert.Equal(600, (await first).Value);
+
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var second = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 600 }, ct).AsTask();
+            var third = pair.Remote.ConnectSupportsFeatureAsync(new IntArgs { Value = 601 }, ct).AsTask();
+            var returned = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            Assert.True(returned < TimeSpan.FromMilliseconds(300), $"the two calls took {returned.TotalMilliseconds:0} ms to start");
+            Assert.Equal([600, 601], (await Task.WhenAll(second, third)).Select(r => r.Value));
         }, ct);
     }
 
