@@ -401,6 +401,7 @@ async Task<double> FanOutAsync(DaemonProcess daemon, int subscribers)
 async Task<double> RssWithIdleAsync(DaemonProcess daemon, int idle)
 {
     var sockets = new List<System.Net.Sockets.Socket>();
+    var openBefore = OpenFiles(daemon);
     try
     {
         for (var i = 0; i < idle; i++)
@@ -423,8 +424,18 @@ async Task<double> RssWithIdleAsync(DaemonProcess daemon, int idle)
         {
             socket.Dispose();
         }
+
+        // The rows after this one must not measure a daemon still closing thousands of connections: wait (up to 60 s)
+        // until it holds no more descriptors than before.
+        var clock = Stopwatch.StartNew();
+        while (OpenFiles(daemon) > openBefore + 2 && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(20);
+        }
     }
 }
+
+static int OpenFiles(DaemonProcess daemon) => Directory.GetFileSystemEntries($"/proc/{daemon.Pid}/fd").Length;
 
 static double Percentile(List<double> values, double p)
 {
