@@ -43,13 +43,12 @@ public sealed record RpcClientOptions
     /// Task.Yield). A slower reply, and calls in flight together on the connection, are read by one shared poller
     /// thread, and the connection returns to lone calls afterwards. After a reply that took over a fifth of the wait
     /// (1 ms by default), the next 2, 4 … 64 lone calls go straight to the poller: past that the saved hand-off
-    /// (~20–40 µs of CPU) is a small part of the wait, a distant server does not keep a thread blocked, and calls started one after another without
-    /// yielding go out together instead of each waiting out a round trip.
-    /// Applies on plain unix and TCP sockets (not TLS or SSH), off UI threads, to at most one such wait per two cores
-    /// in the process (none on one core), and until the connection first needs the background loop — events, stream
-    /// data, or a lone call that could not wait — which then reads for good. (Why 5 ms and not less: poll(2) with a
-    /// 1 ms timeout measured ~6 µs more CPU per call than with 5 ms.) <see cref="TimeSpan.Zero"/> to always use the
-    /// loop.
+    /// (~20–40 µs of CPU) is a small part of the wait, a distant server does not keep a thread blocked, and calls
+    /// started one after another without yielding go out together instead of each waiting out a round trip. Applies
+    /// on plain unix and TCP sockets (not TLS or SSH), off UI threads, to at most one such wait per two cores in the
+    /// process (none on one core), and until the connection first needs the background loop — events, stream data,
+    /// or a lone call that could not wait — which then reads for good. (Why 5 ms and not less: poll(2) with a 1 ms
+    /// timeout measured ~6 µs more CPU per call than with 5 ms.) <see cref="TimeSpan.Zero"/> to always use the loop.
     /// </summary>
     public TimeSpan CallerReadWait { get; init; } = TimeSpan.FromMilliseconds(5);
 }
