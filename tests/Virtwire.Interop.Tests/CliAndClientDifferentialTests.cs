@@ -124,13 +124,15 @@ public sealed class CliAndClientDifferentialTests(DaemonPair pair)
         Assert.Equal(expected, actual);
     }
 
-    [Fact]
-    public async Task Client_DaemonKilledMidCall_PendingCallsFailFast()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Client_DaemonKilledMidCall_PendingCallsFailFast(bool tcp)
     {
         pair.Require();
         var ct = TestContext.Current.CancellationToken;
         var daemon = await DaemonProcess.StartVirtwiredAsync(ct);
-        await using var conn = await VirtConnection.OpenAsync(daemon.UnixUri, cancellationToken: ct);
+        await using var conn = await VirtConnection.OpenAsync(tcp ? daemon.TcpUri : daemon.UnixUri, cancellationToken: ct);
         var domain = await conn.LookupDomainByNameAsync("test", ct);
         var calls = Enumerable.Range(0, 200).Select(_ => domain.GetInfoAsync(ct).AsTask()).ToList();
         await daemon.DisposeAsync();
