@@ -20,6 +20,9 @@ internal static class QemuCommandLine
             "-chardev", $"socket,id=charmonitor,path={Escape(paths.Monitor)},server=on,wait=off",
             "-mon", "chardev=charmonitor,id=monitor,mode=control",
             "-rtc", "base=utc",
+            // As libvirt does: when the guest powers off QEMU stops instead of exiting, so that the driver decides what
+            // follows the SHUTDOWN event: terminate the process, or (a reboot being pending) reset and resume it.
+            "-no-shutdown",
             "-pidfile", paths.Pid,
             "-daemonize",
         };

@@ -257,8 +257,9 @@ internal sealed class QemuConnection(QemuHost host, string uri, bool readOnly) :
 
     public async ValueTask RebootDomainAsync(DomainRef domain, uint flags, CancellationToken cancellationToken)
     {
-        CheckFlags(flags, 0, "qemuDomainReboot");
-        await host.ResetAsync(host.Find(domain), cancellationToken).ConfigureAwait(false);
+        // 0 = hypervisor's choice, 1 = ACPI power button (the same here); the guest agent method is not offered.
+        CheckFlags(flags, 1, "qemuDomainReboot");
+        await host.RebootAsync(host.Find(domain), cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask ResetDomainAsync(DomainRef domain, uint flags, CancellationToken cancellationToken)

@@ -25,6 +25,18 @@ internal sealed class QemuRuntime
     /// <summary>QEMU reported SHUTDOWN (the guest powered off): its exit reads as "shutdown", not a crash.</summary>
     public bool GotShutdown { get; set; }
 
+    /// <summary>
+    /// A reboot was asked for (virDomainReboot pressed the power button): when the guest powers off, the driver resets
+    /// and resumes it instead of terminating QEMU. Kept in the status file so that a restarted daemon finishes it.
+    /// </summary>
+    public bool FakeReboot { get; set; }
+
+    /// <summary>
+    /// The guest powered off with a reboot pending: QEMU is stopped only until the driver resets and resumes it, so
+    /// the STOP that follows SHUTDOWN is not a pause anyone should see.
+    /// </summary>
+    public bool PausedShutdown { get; set; }
+
     /// <summary>While the driver itself resumes the CPUs at start, QEMU's RESUME is not a user resume.</summary>
     public bool Starting { get; set; }
 
@@ -80,6 +92,9 @@ internal sealed record QemuStatusFile
     public IReadOnlyList<string> Ptys { get; init; } = [];
 
     public int VncPort { get; init; } = -1;
+
+    /// <summary>A reboot was pending (absent in files written before fake reboots existed: none was).</summary>
+    public bool FakeReboot { get; init; }
 
     public static string Serialize(QemuStatusFile status) => JsonSerializer.Serialize(status, QemuJsonContext.Default.QemuStatusFile);
 

@@ -26,6 +26,9 @@ internal sealed partial class QemuHost : IAsyncDisposable
     private readonly Task _eventPump;
     private int _lastId;
 
+    // Set once the daemon is stopping: monitors then close because we close them, not because a guest went away.
+    private volatile bool _disposing;
+
     public QemuHost(QemuDriverOptions options)
     {
         _options = options;
@@ -121,7 +124,10 @@ internal sealed partial class QemuHost : IAsyncDisposable
             }
         }
 
-        var runtime = new QemuRuntime { Id = status.Id, Pid = status.Pid, Paths = paths, Ptys = status.Ptys, VncPort = status.VncPort };
+        var runtime = new QemuRuntime
+        {
+            Id = status.Id, Pid = status.Pid, Paths = paths, Ptys = status.Ptys, VncPort = status.VncPort, FakeReboot = status.FakeReboot,
+        };
         if (NativeFiles.IsLiveProcess(status.Pid, "guest=" + live.Name + ","))
         {
             try
@@ -129,17 +135,37 @@ internal sealed partial class QemuHost : IAsyncDisposable
                 runtime.Monitor = await QmpClient.ConnectAsync(paths.Monitor, e => OnQmpEvent(domain, runtime, e), cancellationToken).ConfigureAwait(false);
                 var state = await runtime.Monitor.ExecuteAsync("query-status", null, cancellationToken).ConfigureAwait(false);
                 var running = state.TryGetProperty("running", out var r) && r.GetBoolean();
+
+                // With -no-shutdown a guest that powered off while no daemon watched sits in QEMU's "shutdown" state
+                // (its SHUTDOWN event went nowhere): finish what the event would have started, as libvirt does.
+                var poweredOff = state.TryGetProperty("status", out var s) && s.GetString() == "shutdown";
                 lock (_lock)
                 {
                     domain.Live = live;
                     domain.Runtime = runtime;
-                    domain.State = running ? DomainState.Running : DomainState.Paused;
-                    domain.Reason = running ? (int)DomainRunningReason.Unknown : (int)DomainPausedReason.Unknown;
+                    if (poweredOff)
+                    {
+                        runtime.GotShutdown = true;
+                        runtime.PausedShutdown = runtime.FakeReboot;
+                        domain.State = runtime.FakeReboot ? DomainState.Running : DomainState.Shutdown;
+                        domain.Reason = runtime.FakeReboot ? (int)DomainRunningReason.Unknown : (int)DomainShutdownReason.Unknown;
+                    }
+                    else
+                    {
+                        domain.State = running ? DomainState.Running : DomainState.Paused;
+                        domain.Reason = running ? (int)DomainRunningReason.Unknown : (int)DomainPausedReason.Unknown;
+                    }
+
                     _lastId = Math.Max(_lastId, status.Id);
                 }
 
                 _ = WatchAsync(domain, runtime);
                 Log.Adopted(_logger, live.Name, status.Id, status.Pid);
+                if (poweredOff)
+                {
+                    ShutdownOrReboot(domain, runtime);
+                }
+
                 return;
             }
             catch (Exception ex) when (ex is IOException or SocketException or QmpException or JsonException)
@@ -684,6 +710,7 @@ internal sealed partial class QemuHost : IAsyncDisposable
             Xml = domain.Current.Format(null, inactive: true),
             Ptys = runtime.Ptys,
             VncPort = runtime.VncPort,
+            FakeReboot = runtime.FakeReboot,
         };
         NativeFiles.WriteAtomic(runtime.Paths.Status, QemuStatusFile.Serialize(status));
     }
@@ -706,6 +733,13 @@ internal sealed partial class QemuHost : IAsyncDisposable
     private async Task WatchAsync(QemuDomain domain, QemuRuntime runtime)
     {
         await runtime.Monitor!.Closed.ConfigureAwait(false);
+        if (_disposing)
+        {
+            // The daemon closed the monitor on its way out; the guest runs on, and its status file is what the next
+            // daemon re-adopts it from.
+            return;
+        }
+
         await runtime.Monitor.DisposeAsync().ConfigureAwait(false);
         runtime.Console?.Dispose();
         DomainShutoffReason reason;
@@ -758,7 +792,9 @@ internal sealed partial class QemuHost : IAsyncDisposable
             case "STOP":
                 lock (_lock)
                 {
-                    if (runtime.Starting || domain.Runtime != runtime || domain.State == DomainState.Paused || runtime.GotShutdown)
+                    // After SHUTDOWN, -no-shutdown makes QEMU stop the CPUs: that is the guest powering off (or, with a
+                    // reboot pending, a moment before the driver resets it), not a pause.
+                    if (runtime.Starting || domain.Runtime != runtime || domain.State != DomainState.Running || runtime.GotShutdown || runtime.PausedShutdown)
                     {
                         return;
                     }
@@ -784,27 +820,146 @@ internal sealed partial class QemuHost : IAsyncDisposable
                 RaiseLifecycle(domain, DomainLifecycleEvent.Resumed, (int)DomainEventResumedDetail.Unpaused);
                 break;
             case "SHUTDOWN":
-                if (runtime.Destroying)
-                {
-                    return;
-                }
-
-                var guest = qmpEvent.Data.ValueKind == JsonValueKind.Object && qmpEvent.Data.TryGetProperty("guest", out var g) && g.GetBoolean();
-                lock (_lock)
-                {
-                    runtime.GotShutdown = true;
-                    if (domain.Runtime == runtime)
-                    {
-                        domain.State = DomainState.Shutdown;
-                        domain.Reason = (int)DomainShutdownReason.Unknown;
-                    }
-                }
-
-                RaiseLifecycle(domain, DomainLifecycleEvent.Shutdown, (int)(guest ? DomainEventShutdownDetail.Guest : DomainEventShutdownDetail.Host));
+                OnShutdownEvent(domain, runtime, qmpEvent.Data);
                 break;
             case "RESET":
+                // Whoever reset the guest (it, the user, or the driver finishing a reboot), no reboot is pending now.
+                bool cleared;
+                lock (_lock)
+                {
+                    if (runtime.Starting || domain.Runtime != runtime)
+                    {
+                        return;
+                    }
+
+                    cleared = runtime.FakeReboot;
+                    runtime.FakeReboot = false;
+                }
+
+                if (cleared)
+                {
+                    WriteStatus(domain, runtime);
+                }
+
                 Raise(new DomainRebootDriverEvent(domain.ToRef()));
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The guest powered off (or QEMU was told to quit). Without a pending reboot the domain is shutting down: say so,
+    /// then end QEMU, which -no-shutdown keeps alive. With one, the power-off is a step of the reboot and nobody sees it.
+    /// </summary>
+    private void OnShutdownEvent(QemuDomain domain, QemuRuntime runtime, JsonElement data)
+    {
+        if (runtime.Destroying)
+        {
+            return;
+        }
+
+        bool reboot;
+        lock (_lock)
+        {
+            // A repeat (our SIGTERM makes QEMU report a host-initiated SHUTDOWN too) or one racing adoption, which
+            // learns of the power-off from query-status instead.
+            if (domain.Runtime != runtime || domain.State == DomainState.Shutdown || runtime.PausedShutdown)
+            {
+                return;
+            }
+
+            runtime.GotShutdown = true;
+            reboot = runtime.FakeReboot;
+            if (reboot)
+            {
+                runtime.PausedShutdown = true;
+            }
+            else
+            {
+                domain.State = DomainState.Shutdown;
+                domain.Reason = (int)DomainShutdownReason.Unknown;
+            }
+        }
+
+        if (!reboot)
+        {
+            var detail = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("guest", out var guest)
+                ? guest.GetBoolean() ? DomainEventShutdownDetail.Guest : DomainEventShutdownDetail.Host
+                : DomainEventShutdownDetail.Finished;
+            RaiseLifecycle(domain, DomainLifecycleEvent.Shutdown, (int)detail);
+        }
+
+        ShutdownOrReboot(domain, runtime);
+    }
+
+    /// <summary>After the guest powered off: reset and resume it when a reboot is pending, otherwise end QEMU.</summary>
+    private void ShutdownOrReboot(QemuDomain domain, QemuRuntime runtime)
+    {
+        if (runtime.FakeReboot)
+        {
+            // Not on the monitor's read loop: the commands' answers arrive there.
+            _ = Task.Run(() => FakeRebootAsync(domain, runtime));
+        }
+        else
+        {
+            Log.PoweredOff(_logger, domain.Name);
+            NativeFiles.Signal(runtime.Pid, NativeFiles.SigTerm);
+        }
+    }
+
+    /// <summary>
+    /// The second half of virDomainReboot: the guest has powered off and QEMU holds it stopped; reset the machine and
+    /// start the CPUs, so the guest boots again in the same process. The domain reads running (booted) again; the
+    /// reset's RESET event is the reboot event clients see. If this fails the guest is gone for good: kill QEMU.
+    /// </summary>
+    private async Task FakeRebootAsync(QemuDomain domain, QemuRuntime runtime)
+    {
+        var rebooted = false;
+        await domain.Job.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (domain.Runtime != runtime || runtime.Destroying || _disposing)
+            {
+                return;
+            }
+
+            await runtime.Monitor!.ExecuteAsync("system_reset", null, CancellationToken.None).ConfigureAwait(false);
+            await runtime.Monitor.ExecuteAsync("cont", null, CancellationToken.None).ConfigureAwait(false);
+            lock (_lock)
+            {
+                // The domain never stopped reading "running", so QEMU's RESUME changes nothing: like libvirt's, the
+                // state keeps its reason from before the reboot. An exit from now on is no longer a shutdown.
+                runtime.GotShutdown = false;
+            }
+
+            rebooted = true;
+            Log.Rebooted(_logger, domain.Name);
+        }
+        catch (Exception ex) when (ex is IOException or QmpException or ObjectDisposedException)
+        {
+            if (!_disposing)
+            {
+                Log.RebootFailed(_logger, domain.Name, ex.Message);
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                runtime.PausedShutdown = false;
+                runtime.FakeReboot = false;
+            }
+
+            if (domain.Runtime == runtime && !_disposing)
+            {
+                WriteStatus(domain, runtime);
+                if (!rebooted && !runtime.Destroying)
+                {
+                    // The guest did power off, so its end reads as a shutdown rather than a crash.
+                    NativeFiles.Signal(runtime.Pid, NativeFiles.SigKill);
+                }
+            }
+
+            domain.Job.Release();
         }
     }
 
@@ -836,11 +991,53 @@ internal sealed partial class QemuHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Presses the power button; whatever reboot was pending is cancelled: the guest is to stay off.</summary>
     public Task ShutdownAsync(QemuDomain domain, CancellationToken cancellationToken) =>
-        MonitorCommandAsync(domain, "system_powerdown", null, cancellationToken);
+        PowerButtonAsync(domain, reboot: false, cancellationToken);
 
-    public Task ResetAsync(QemuDomain domain, CancellationToken cancellationToken) =>
-        MonitorCommandAsync(domain, "system_reset", null, cancellationToken);
+    /// <summary>
+    /// libvirt's graceful reboot: press the power button and, when the guest has powered off, reset and resume it
+    /// (see <see cref="FakeRebootAsync"/>). A domain whose on_reboot is "destroy" is shut down instead.
+    /// </summary>
+    public Task RebootAsync(QemuDomain domain, CancellationToken cancellationToken) =>
+        PowerButtonAsync(domain, reboot: domain.Current.OnReboot != "destroy", cancellationToken);
+
+    private async Task PowerButtonAsync(QemuDomain domain, bool reboot, CancellationToken cancellationToken)
+    {
+        var runtime = RequireRunning(domain);
+        bool changed;
+        lock (_lock)
+        {
+            changed = runtime.FakeReboot != reboot;
+            runtime.FakeReboot = reboot;
+        }
+
+        // Durable before the guest can act on the button, so that a daemon restarted meanwhile still knows the intent.
+        if (changed)
+        {
+            WriteStatus(domain, runtime);
+        }
+
+        await MonitorCommandAsync(domain, "system_powerdown", null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A hard reset (virDomainReset): no guest cooperation, and no reboot remains pending.</summary>
+    public async Task ResetAsync(QemuDomain domain, CancellationToken cancellationToken)
+    {
+        var runtime = RequireRunning(domain);
+        await MonitorCommandAsync(domain, "system_reset", null, cancellationToken).ConfigureAwait(false);
+        bool changed;
+        lock (_lock)
+        {
+            changed = runtime.FakeReboot;
+            runtime.FakeReboot = false;
+        }
+
+        if (changed)
+        {
+            WriteStatus(domain, runtime);
+        }
+    }
 
     public async Task SuspendAsync(QemuDomain domain, CancellationToken cancellationToken)
     {
@@ -957,6 +1154,7 @@ internal sealed partial class QemuHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _disposing = true;
         _events.Writer.TryComplete();
         await _eventPump.ConfigureAwait(false);
         QemuRuntime[] runtimes;
@@ -1001,5 +1199,14 @@ internal sealed partial class QemuHost : IAsyncDisposable
 
         [LoggerMessage(EventId = 5008, Level = LogLevel.Error, Message = "An event handler failed")]
         public static partial void HandlerFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 5009, Level = LogLevel.Information, Message = "Domain {Name} powered off; terminating its QEMU")]
+        public static partial void PoweredOff(ILogger logger, string name);
+
+        [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Domain {Name} rebooted (reset and resumed after powering off)")]
+        public static partial void Rebooted(ILogger logger, string name);
+
+        [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Reboot of domain {Name} failed, killing it: {Reason}")]
+        public static partial void RebootFailed(ILogger logger, string name, string reason);
     }
 }

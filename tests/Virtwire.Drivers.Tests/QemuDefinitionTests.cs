@@ -148,6 +148,7 @@ public sealed class QemuDefinitionTests
         Assert.Contains("-smp 2", line, StringComparison.Ordinal);
         Assert.Contains("-uuid 0b3b5c2e-8b54-4a9c-9d2f-3f3c2f1d0a04", line, StringComparison.Ordinal);
         Assert.Contains("-no-reboot", args);
+        Assert.Contains("-no-shutdown", args);
         Assert.DoesNotContain("-no-acpi", args);
         Assert.Contains("-boot order=dc", line, StringComparison.Ordinal);
         // Commas in a file name are doubled, as QEMU's option syntax needs.

@@ -242,6 +242,137 @@ public sealed class QemuDriverTests
         Assert.Equal(ours, await RunVirshAndPythonAsync(libvirtd, xml, name, ct));
     }
 
+    // python3-libvirt reboots the running guest while virsh console (on a pseudo-terminal) watches it boot twice. The
+    // events are collected until a suspend's event, which fences everything the reboot caused; then an ACPI shutdown.
+    private const string PythonReboot = """
+        import os, pty, select, sys, time, threading, libvirt
+        uri, name = sys.argv[1], sys.argv[2]
+        BANNER = b'virtwire-guest: ready'
+        libvirt.virEventRegisterDefaultImpl()
+        c = libvirt.open(uri)
+        d = c.lookupByName(name)
+        cond = threading.Condition()
+        events = []
+        def on_lifecycle(conn, dom, event, detail, opaque):
+            with cond:
+                events.append((event, detail))
+                cond.notify_all()
+        def on_reboot(conn, dom, opaque):
+            with cond:
+                events.append('reboot')
+                cond.notify_all()
+        c.domainEventRegisterAny(d, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_lifecycle, None)
+        c.domainEventRegisterAny(d, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT, on_reboot, None)
+        def loop():
+            while True:
+                libvirt.virEventRunDefaultImpl()
+        threading.Thread(target=loop, daemon=True).start()
+        def until(what, test):
+            deadline = time.time() + 90
+            with cond:
+                while not test():
+                    left = deadline - time.time()
+                    if left <= 0:
+                        sys.exit('timed out waiting for %s; events %r' % (what, events))
+                    cond.wait(left)
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv('/usr/bin/virsh', ['virsh', '-c', uri, 'console', name])
+        seen = b''
+        def read_until(what, test):
+            global seen
+            deadline = time.time() + 90
+            while not test(seen):
+                left = deadline - time.time()
+                r = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+                if not r:
+                    sys.exit('timed out waiting for %s on the console; saw %r' % (what, seen))
+                try:
+                    seen += os.read(fd, 4096)
+                except OSError:
+                    sys.exit('console closed before %s; saw %r' % (what, seen))
+        read_until('virsh console', lambda s: b'Escape character' in s)
+        d.resume()
+        read_until('the banner', lambda s: BANNER in s)
+        until('resumed', lambda: (4, 0) in events)
+        first = d.ID()
+        mark = len(events)
+        d.reboot(0)
+        until('the reboot event', lambda: 'reboot' in events[mark:])
+        read_until('the second banner', lambda s: s.count(BANNER) >= 2)
+        os.write(fd, b'again\r')
+        read_until('the echo', lambda s: b'virtwire-guest: again' in s)
+        print('rebooted', d.state(), d.isActive(), d.ID() == first)
+        d.suspend()
+        until('suspended', lambda: (3, 0) in events[mark:])
+        print('reboot events', events[mark:])
+        # The guest's kernel says "reboot: Power down" only when it powered itself off: a hard reset would not.
+        print('banners', seen.count(BANNER), 'power downs', seen.count(b'reboot: Power down'))
+        d.resume()
+        until('resumed', lambda: (4, 0) in events[mark:])
+        os.write(fd, b'\x1d')
+        os.waitpid(pid, 0)
+        mark = len(events)
+        d.shutdown()
+        until('stopped', lambda: any(e != 'reboot' and e[0] == 5 for e in events[mark:]))
+        print('shutdown events', events[mark:])
+        print('after', d.state(), d.isActive())
+        """;
+
+    private static async Task<string> RunRebootAsync(DaemonProcess daemon, string xml, string name, CancellationToken ct)
+    {
+        var uri = daemon.QemuUri;
+        var output = new StringBuilder();
+        try
+        {
+            var defined = await DaemonPair.VirshAsync(uri, $"define {xml}; start {name} --paused", ct);
+            Assert.True(defined.ExitCode == 0, daemon.Name + ": " + defined);
+            output.Append(defined.Stdout);
+
+            var python = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonReboot, uri, name], timeout: TimeSpan.FromMinutes(5), cancellationToken: ct);
+            Assert.True(python.ExitCode == 0, daemon.Name + ": " + python);
+            output.Append(python.Stdout);
+
+            var after = await DaemonPair.VirshAsync(uri, $"domstate {name} --reason; undefine {name}", ct);
+            Assert.True(after.ExitCode == 0, daemon.Name + ": " + after);
+            output.Append(after.Stdout);
+            return output.ToString();
+        }
+        finally
+        {
+            KillGuests(name);
+        }
+    }
+
+    [Fact]
+    public async Task Reboot_PowersTheGuestOffAndBootsItAgain_LikeLibvirtd()
+    {
+        var guest = RequireGuest();
+        var ct = TestContext.Current.CancellationToken;
+        var name = "tiny-" + Guid.NewGuid().ToString("N")[..8];
+        var xml = Path.Combine(Directory.CreateTempSubdirectory("vw-qemu-").FullName, name + ".xml");
+        await File.WriteAllTextAsync(xml, guest.DomainXml(name), ct);
+
+        string ours;
+        await using (var virtwired = await DaemonProcess.StartVirtwiredAsync(ct))
+        {
+            ours = await RunRebootAsync(virtwired, xml, name, ct);
+        }
+
+        // The guest powered off and booted again in the same QEMU (same id), the domain never read anything but
+        // running, and clients saw reboot events only: one for the driver's reset, one for the firmware's own reset.
+        Assert.Equal(
+            $"Domain '{name}' defined from {xml}\n\nDomain '{name}' started\n\n" +
+            "rebooted [1, 5] 1 True\nreboot events ['reboot', 'reboot', (3, 0)]\nbanners 2 power downs 1\n" +
+            "shutdown events [(6, 1), (5, 0)]\nafter [5, 1] 0\n" +
+            $"shut off (shutdown)\n\nDomain '{name}' has been undefined\n\n",
+            ours);
+
+        // Real libvirtd's QEMU driver, same guest, same clients: the same output.
+        await using var libvirtd = await DaemonProcess.StartLibvirtdAsync(null, qemu: true, ct);
+        Assert.Equal(ours, await RunRebootAsync(libvirtd, xml, name, ct));
+    }
+
     [Fact]
     public async Task VirtwireConsole_And_Autostart_AfterRestart()
     {
