@@ -7,8 +7,8 @@ using Virtwire.TestKit.Peers;
 namespace Virtwire.Interop.Tests;
 
 /// <summary>
-/// virtwired's QEMU driver running a real (tiny, TCG) guest: lifecycle, console stream, ACPI shutdown, re-adoption
-/// after kill -9 of the daemon, and durable definitions; driven by Virtwire.Client, real virsh and python3-libvirt.
+/// virtwired's QEMU driver running a real (tiny, TCG) guest: lifecycle, console stream, ACPI shutdown and reboot,
+/// re-adoption after kill -9 of the daemon (a pending reboot included), and durable definitions; driven by Virtwire.Client, real virsh and python3-libvirt.
 /// </summary>
 public sealed class QemuDriverTests
 {
@@ -90,21 +90,42 @@ public sealed class QemuDriverTests
                     await domain.ResumeAsync(ct);
                     await console.WaitForAsync(TinyGuest.Banner, ct);
                 }
+
+                // A reboot asked of a paused guest stays pending until it runs and answers the power button: here,
+                // only after the daemon has been replaced, so the new one must learn of it from the status file.
+                await domain.SuspendAsync(ct);
+                await domain.RebootAsync(ct);
             }
 
             // kill -9 the daemon; the guest keeps running and the new daemon re-adopts it with the same id.
             daemon = await daemon.RestartVirtwiredAsync(ct);
             await using (var conn = await VirtConnection.OpenAsync(daemon.QemuUri, cancellationToken: ct))
             {
+                await using var events = await conn.SubscribeDomainEventsAsync(cancellationToken: ct);
                 var domain = await conn.LookupDomainByNameAsync(name, ct);
                 Assert.Equal(id, domain.Id);
-                Assert.Equal(DomainState.Running, (await domain.GetStateAsync(ct)).State);
+                Assert.Equal(DomainState.Paused, (await domain.GetStateAsync(ct)).State);
                 await using (var console = new ConsoleReader(await domain.OpenConsoleAsync(cancellationToken: ct)))
                 {
+                    // Resumed, the guest powers off; the new daemon resets and resumes it, so it boots again.
+                    await domain.ResumeAsync(ct);
+                    await console.WaitForAsync("reboot: Power down", ct);
+                    await console.WaitForAsync(TinyGuest.Banner, ct);
                     await console.SendAsync("again\n", ct);
                     await console.WaitForAsync("virtwire-guest: again", ct);
                 }
 
+                await ExpectRebootAsync(events, ct);
+                Assert.Equal(id, domain.Id);
+                Assert.Equal((DomainState.Running, (int)DomainRunningReason.Unpaused), await domain.GetStateAsync(ct));
+
+                // No reboot pending now: the adopted guest's power-off ends its QEMU (which -no-shutdown keeps alive).
+                await DrainAsync(events);
+                await domain.ShutdownAsync(ct);
+                await ExpectEventAsync(events, DomainLifecycleEvent.Stopped, ct, (int)DomainEventStoppedDetail.Shutdown);
+                Assert.Equal((DomainState.Shutoff, (int)DomainShutoffReason.Shutdown), await domain.GetStateAsync(ct));
+
+                domain = await domain.StartAsync(DomainCreateFlags.None, ct);
                 await domain.DestroyAsync(cancellationToken: ct);
                 Assert.Equal((DomainState.Shutoff, (int)DomainShutoffReason.Destroyed), await domain.GetStateAsync(ct));
                 await domain.UndefineAsync(cancellationToken: ct);
@@ -567,6 +588,21 @@ public sealed class QemuDriverTests
                 return;
             }
         }
+    }
+
+    private static async Task ExpectRebootAsync(VirtDomainEventSubscription events, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(Patience);
+        await foreach (var e in events.ReadAllAsync(deadline.Token))
+        {
+            if (e.IsReboot)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("the event stream ended before a reboot event");
     }
 
     private static Task DrainAsync(VirtDomainEventSubscription events)
