@@ -163,7 +163,7 @@ internal sealed partial class QemuHost : IAsyncDisposable
                 Log.Adopted(_logger, live.Name, status.Id, status.Pid);
                 if (poweredOff)
                 {
-                    ShutdownOrReboot(domain, runtime);
+                    ShutdownOrReboot(domain, runtime, runtime.FakeReboot);
                 }
 
                 return;
@@ -888,13 +888,13 @@ internal sealed partial class QemuHost : IAsyncDisposable
             RaiseLifecycle(domain, DomainLifecycleEvent.Shutdown, (int)detail);
         }
 
-        ShutdownOrReboot(domain, runtime);
+        ShutdownOrReboot(domain, runtime, reboot);
     }
 
     /// <summary>After the guest powered off: reset and resume it when a reboot is pending, otherwise end QEMU.</summary>
-    private void ShutdownOrReboot(QemuDomain domain, QemuRuntime runtime)
+    private void ShutdownOrReboot(QemuDomain domain, QemuRuntime runtime, bool reboot)
     {
-        if (runtime.FakeReboot)
+        if (reboot)
         {
             // Not on the monitor's read loop: the commands' answers arrive there.
             _ = Task.Run(() => FakeRebootAsync(domain, runtime));
@@ -908,8 +908,8 @@ internal sealed partial class QemuHost : IAsyncDisposable
 
     /// <summary>
     /// The second half of virDomainReboot: the guest has powered off and QEMU holds it stopped; reset the machine and
-    /// start the CPUs, so the guest boots again in the same process. The domain reads running (booted) again; the
-    /// reset's RESET event is the reboot event clients see. If this fails the guest is gone for good: kill QEMU.
+    /// start the CPUs, so the guest boots again in the same process. The domain reads "running" throughout; the reset's
+    /// RESET event is the reboot event clients see. If this fails the guest is gone for good: kill QEMU.
     /// </summary>
     private async Task FakeRebootAsync(QemuDomain domain, QemuRuntime runtime)
     {
