@@ -236,7 +236,21 @@ public sealed class QemuDriverTests
     }
 
     [Fact]
-    public async Task Virsh_And_Python3Libvirt_DriveTheSameScenario_AgainstVirtwiredAndLibvirtd()
+    public Task Virsh_And_Python3Libvirt_DriveTheSameScenario_AgainstVirtwiredAndLibvirtd() =>
+        AssertSameAsLibvirtdAsync(RunVirshAndPythonAsync, (name, xml) =>
+            $"Domain '{name}' defined from {xml}\n\nDomain '{name}' started\n\npaused (user)\n\n" +
+            "console ok\n" +
+            "actual 131072\nlast_update 0\nrss N\n\n" +
+            "state [1, 5]\nsuspended [3, 1]\nresumed [1, 5]\nevents [(5, 0)]\nafter [5, 1] 0\nrestarted 1 True\n" +
+            $"Domain '{name}' destroyed\n\nshut off (destroyed)\n\nDomain '{name}' has been undefined\n\n\n");
+
+    /// <summary>
+    /// Runs a scenario with the tiny guest against virtwired, whose output must be <paramref name="expected"/> (of the
+    /// domain's name and XML file), then against real libvirtd's QEMU driver — same guest, same clients — whose output
+    /// must be the same.
+    /// </summary>
+    private static async Task AssertSameAsLibvirtdAsync(Func<DaemonProcess, string, string, CancellationToken, Task<string>> scenario,
+        Func<string, string, string> expected)
     {
         var guest = RequireGuest();
         var ct = TestContext.Current.CancellationToken;
@@ -247,20 +261,12 @@ public sealed class QemuDriverTests
         string ours;
         await using (var virtwired = await DaemonProcess.StartVirtwiredAsync(ct))
         {
-            ours = await RunVirshAndPythonAsync(virtwired, xml, name, ct);
+            ours = await scenario(virtwired, xml, name, ct);
         }
 
-        Assert.Equal(
-            $"Domain '{name}' defined from {xml}\n\nDomain '{name}' started\n\npaused (user)\n\n" +
-            "console ok\n" +
-            "actual 131072\nlast_update 0\nrss N\n\n" +
-            "state [1, 5]\nsuspended [3, 1]\nresumed [1, 5]\nevents [(5, 0)]\nafter [5, 1] 0\nrestarted 1 True\n" +
-            $"Domain '{name}' destroyed\n\nshut off (destroyed)\n\nDomain '{name}' has been undefined\n\n\n",
-            ours);
-
-        // Real libvirtd's QEMU driver, same guest, same clients: the same output.
+        Assert.Equal(expected(name, xml), ours);
         await using var libvirtd = await DaemonProcess.StartLibvirtdAsync(null, qemu: true, ct);
-        Assert.Equal(ours, await RunVirshAndPythonAsync(libvirtd, xml, name, ct));
+        Assert.Equal(ours, await scenario(libvirtd, xml, name, ct));
     }
 
     // python3-libvirt reboots the running guest while virsh console (on a pseudo-terminal) watches it boot twice. The
@@ -365,34 +371,15 @@ public sealed class QemuDriverTests
         }
     }
 
+    // The guest powered off and booted again in the same QEMU (same id), the domain never read anything but running,
+    // and clients saw reboot events only: one for the driver's reset, one for the firmware's own reset.
     [Fact]
-    public async Task Reboot_PowersTheGuestOffAndBootsItAgain_LikeLibvirtd()
-    {
-        var guest = RequireGuest();
-        var ct = TestContext.Current.CancellationToken;
-        var name = "tiny-" + Guid.NewGuid().ToString("N")[..8];
-        var xml = Path.Combine(Directory.CreateTempSubdirectory("vw-qemu-").FullName, name + ".xml");
-        await File.WriteAllTextAsync(xml, guest.DomainXml(name), ct);
-
-        string ours;
-        await using (var virtwired = await DaemonProcess.StartVirtwiredAsync(ct))
-        {
-            ours = await RunRebootAsync(virtwired, xml, name, ct);
-        }
-
-        // The guest powered off and booted again in the same QEMU (same id), the domain never read anything but
-        // running, and clients saw reboot events only: one for the driver's reset, one for the firmware's own reset.
-        Assert.Equal(
+    public Task Reboot_PowersTheGuestOffAndBootsItAgain_LikeLibvirtd() =>
+        AssertSameAsLibvirtdAsync(RunRebootAsync, (name, xml) =>
             $"Domain '{name}' defined from {xml}\n\nDomain '{name}' started\n\n" +
             "rebooted [1, 5] 1 True\nreboot events ['reboot', 'reboot', (3, 0)]\nbanners 2 power downs 1\n" +
             "shutdown events [(6, 1), (5, 0)]\nafter [5, 1] 0\n" +
-            $"shut off (shutdown)\n\nDomain '{name}' has been undefined\n\n",
-            ours);
-
-        // Real libvirtd's QEMU driver, same guest, same clients: the same output.
-        await using var libvirtd = await DaemonProcess.StartLibvirtdAsync(null, qemu: true, ct);
-        Assert.Equal(ours, await RunRebootAsync(libvirtd, xml, name, ct));
-    }
+            $"shut off (shutdown)\n\nDomain '{name}' has been undefined\n\n");
 
     [Fact]
     public async Task VirtwireConsole_And_Autostart_AfterRestart()
