@@ -250,13 +250,13 @@ public sealed class QemuDriverTests
     /// must be the same.
     /// </summary>
     private static async Task AssertSameAsLibvirtdAsync(Func<DaemonProcess, string, string, CancellationToken, Task<string>> scenario,
-        Func<string, string, string> expected)
+        Func<string, string, string> expected, Func<string, string>? editXml = null)
     {
         var guest = RequireGuest();
         var ct = TestContext.Current.CancellationToken;
         var name = "tiny-" + Guid.NewGuid().ToString("N")[..8];
         var xml = Path.Combine(Directory.CreateTempSubdirectory("vw-qemu-").FullName, name + ".xml");
-        await File.WriteAllTextAsync(xml, guest.DomainXml(name), ct);
+        await File.WriteAllTextAsync(xml, (editXml ?? (x => x))(guest.DomainXml(name)), ct);
 
         string ours;
         await using (var virtwired = await DaemonProcess.StartVirtwiredAsync(ct))
@@ -325,6 +325,13 @@ public sealed class QemuDriverTests
         first = d.ID()
         mark = len(events)
         d.reboot(0)
+        if len(sys.argv) > 3 and sys.argv[3] == 'destroy':
+            # on_reboot='destroy': the reboot is a shutdown, and the guest stays off.
+            until('stopped', lambda: any(e != 'reboot' and e[0] == 5 for e in events[mark:]))
+            print('reboot events', events[mark:])
+            print('after', d.state(), d.isActive())
+            os.waitpid(pid, 0)
+            sys.exit(0)
         until('the reboot event', lambda: 'reboot' in events[mark:])
         read_until('the second banner', lambda s: s.count(BANNER) >= 2)
         os.write(fd, b'again\r')
@@ -346,7 +353,10 @@ public sealed class QemuDriverTests
         print('after', d.state(), d.isActive())
         """;
 
-    private static async Task<string> RunRebootAsync(DaemonProcess daemon, string xml, string name, CancellationToken ct)
+    private static Task<string> RunRebootAsync(DaemonProcess daemon, string xml, string name, CancellationToken ct) =>
+        RunRebootAsync(daemon, xml, name, "restart", ct);
+
+    private static async Task<string> RunRebootAsync(DaemonProcess daemon, string xml, string name, string onReboot, CancellationToken ct)
     {
         var uri = daemon.QemuUri;
         var output = new StringBuilder();
@@ -356,7 +366,7 @@ public sealed class QemuDriverTests
             Assert.True(defined.ExitCode == 0, daemon.Name + ": " + defined);
             output.Append(defined.Stdout);
 
-            var python = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonReboot, uri, name], timeout: TimeSpan.FromMinutes(5), cancellationToken: ct);
+            var python = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonReboot, uri, name, onReboot], timeout: TimeSpan.FromMinutes(5), cancellationToken: ct);
             Assert.True(python.ExitCode == 0, daemon.Name + ": " + python);
             output.Append(python.Stdout);
 
@@ -380,6 +390,15 @@ public sealed class QemuDriverTests
             "rebooted [1, 5] 1 True\nreboot events ['reboot', 'reboot', (3, 0)]\nbanners 2 power downs 1\n" +
             "shutdown events [(6, 1), (5, 0)]\nafter [5, 1] 0\n" +
             $"shut off (shutdown)\n\nDomain '{name}' has been undefined\n\n");
+
+    // With on_reboot='destroy' a reboot is a shutdown: the guest powers off once and the domain ends shut off.
+    [Fact]
+    public Task Reboot_WithOnRebootDestroy_ShutsTheGuestDown_LikeLibvirtd() =>
+        AssertSameAsLibvirtdAsync((daemon, xml, name, ct) => RunRebootAsync(daemon, xml, name, "destroy", ct), (name, xml) =>
+            $"Domain '{name}' defined from {xml}\n\nDomain '{name}' started\n\n" +
+            "reboot events [(6, 1), (5, 0)]\nafter [5, 1] 0\n" +
+            $"shut off (shutdown)\n\nDomain '{name}' has been undefined\n\n",
+            xml => xml.Replace("<devices>", "<on_reboot>destroy</on_reboot>\n  <devices>", StringComparison.Ordinal));
 
     [Fact]
     public async Task VirtwireConsole_And_Autostart_AfterRestart()
