@@ -824,23 +824,15 @@ internal sealed partial class QemuHost : IAsyncDisposable
                 break;
             case "RESET":
                 // Whoever reset the guest (it, the user, or the driver finishing a reboot), no reboot is pending now.
-                bool cleared;
                 lock (_lock)
                 {
                     if (runtime.Starting || domain.Runtime != runtime)
                     {
                         return;
                     }
-
-                    cleared = runtime.FakeReboot;
-                    runtime.FakeReboot = false;
                 }
 
-                if (cleared)
-                {
-                    WriteStatus(domain, runtime);
-                }
-
+                SetRebootPending(domain, runtime, false);
                 Raise(new DomainRebootDriverEvent(domain.ToRef()));
                 break;
         }
@@ -1004,21 +996,25 @@ internal sealed partial class QemuHost : IAsyncDisposable
 
     private async Task PowerButtonAsync(QemuDomain domain, bool reboot, CancellationToken cancellationToken)
     {
-        var runtime = RequireRunning(domain);
+        // Durable before the guest can act on the button, so that a daemon restarted meanwhile still knows the intent.
+        SetRebootPending(domain, RequireRunning(domain), reboot);
+        await MonitorCommandAsync(domain, "system_powerdown", null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Marks a reboot pending or not, and writes the status file when that changed.</summary>
+    private void SetRebootPending(QemuDomain domain, QemuRuntime runtime, bool pending)
+    {
         bool changed;
         lock (_lock)
         {
-            changed = runtime.FakeReboot != reboot;
-            runtime.FakeReboot = reboot;
+            changed = runtime.FakeReboot != pending;
+            runtime.FakeReboot = pending;
         }
 
-        // Durable before the guest can act on the button, so that a daemon restarted meanwhile still knows the intent.
         if (changed)
         {
             WriteStatus(domain, runtime);
         }
-
-        await MonitorCommandAsync(domain, "system_powerdown", null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A hard reset (virDomainReset): no guest cooperation, and no reboot remains pending.</summary>
@@ -1026,17 +1022,7 @@ internal sealed partial class QemuHost : IAsyncDisposable
     {
         var runtime = RequireRunning(domain);
         await MonitorCommandAsync(domain, "system_reset", null, cancellationToken).ConfigureAwait(false);
-        bool changed;
-        lock (_lock)
-        {
-            changed = runtime.FakeReboot;
-            runtime.FakeReboot = false;
-        }
-
-        if (changed)
-        {
-            WriteStatus(domain, runtime);
-        }
+        SetRebootPending(domain, runtime, false);
     }
 
     public async Task SuspendAsync(QemuDomain domain, CancellationToken cancellationToken)
