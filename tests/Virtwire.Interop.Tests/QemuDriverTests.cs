@@ -200,6 +200,13 @@ public sealed class QemuDriverTests
         d.create(); print('restarted', d.state()[0], d.ID() > 0)
         """;
 
+    /// <summary>A step of a scenario must succeed (else the failure names the daemon); returns what it printed.</summary>
+    private static string Succeeded(DaemonProcess daemon, ProcessResult step)
+    {
+        Assert.True(step.ExitCode == 0, daemon.Name + ": " + step);
+        return step.Stdout;
+    }
+
     /// <summary>The scenario as virsh and python3-libvirt users run it; returns everything they printed.</summary>
     private static async Task<string> RunVirshAndPythonAsync(DaemonProcess daemon, string xml, string name, CancellationToken ct)
     {
@@ -207,26 +214,17 @@ public sealed class QemuDriverTests
         var output = new StringBuilder();
         try
         {
-            var defined = await DaemonPair.VirshAsync(uri, $"define {xml}; start {name} --paused; domstate {name} --reason", ct);
-            Assert.True(defined.ExitCode == 0, daemon.Name + ": " + defined);
-            output.Append(defined.Stdout);
+            output.Append(Succeeded(daemon, await DaemonPair.VirshAsync(uri, $"define {xml}; start {name} --paused; domstate {name} --reason", ct)));
 
-            var console = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", VirshConsole, uri, name], timeout: Patience, cancellationToken: ct);
-            Assert.True(console.ExitCode == 0, daemon.Name + ": " + console);
-            output.Append(console.Stdout);
+            output.Append(Succeeded(daemon, await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", VirshConsole, uri, name], timeout: Patience, cancellationToken: ct)));
 
             // Memory statistics: the same tags in the same order; the resident set size is the process's own.
-            var memory = await DaemonPair.VirshAsync(uri, $"dommemstat {name}", ct);
-            Assert.True(memory.ExitCode == 0, daemon.Name + ": " + memory);
-            output.Append(System.Text.RegularExpressions.Regex.Replace(memory.Stdout, @"^rss \d+$", "rss N", System.Text.RegularExpressions.RegexOptions.Multiline));
+            var memory = Succeeded(daemon, await DaemonPair.VirshAsync(uri, $"dommemstat {name}", ct));
+            output.Append(System.Text.RegularExpressions.Regex.Replace(memory, @"^rss \d+$", "rss N", System.Text.RegularExpressions.RegexOptions.Multiline));
 
-            var python = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonLifecycle, uri, name], timeout: Patience, cancellationToken: ct);
-            Assert.True(python.ExitCode == 0, daemon.Name + ": " + python);
-            output.Append(python.Stdout);
+            output.Append(Succeeded(daemon, await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonLifecycle, uri, name], timeout: Patience, cancellationToken: ct)));
 
-            var stop = await DaemonPair.VirshAsync(uri, $"destroy {name}; domstate {name} --reason; undefine {name}; list --all --name", ct);
-            Assert.True(stop.ExitCode == 0, daemon.Name + ": " + stop);
-            output.Append(stop.Stdout);
+            output.Append(Succeeded(daemon, await DaemonPair.VirshAsync(uri, $"destroy {name}; domstate {name} --reason; undefine {name}; list --all --name", ct)));
             return output.ToString();
         }
         finally
@@ -362,17 +360,11 @@ public sealed class QemuDriverTests
         var output = new StringBuilder();
         try
         {
-            var defined = await DaemonPair.VirshAsync(uri, $"define {xml}; start {name} --paused", ct);
-            Assert.True(defined.ExitCode == 0, daemon.Name + ": " + defined);
-            output.Append(defined.Stdout);
+            output.Append(Succeeded(daemon, await DaemonPair.VirshAsync(uri, $"define {xml}; start {name} --paused", ct)));
 
-            var python = await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonReboot, uri, name, onReboot], timeout: TimeSpan.FromMinutes(5), cancellationToken: ct);
-            Assert.True(python.ExitCode == 0, daemon.Name + ": " + python);
-            output.Append(python.Stdout);
+            output.Append(Succeeded(daemon, await ProcessRunner.RunAsync(RealLibvirt.Python, ["-c", PythonReboot, uri, name, onReboot], timeout: TimeSpan.FromMinutes(5), cancellationToken: ct)));
 
-            var after = await DaemonPair.VirshAsync(uri, $"domstate {name} --reason; undefine {name}", ct);
-            Assert.True(after.ExitCode == 0, daemon.Name + ": " + after);
-            output.Append(after.Stdout);
+            output.Append(Succeeded(daemon, await DaemonPair.VirshAsync(uri, $"domstate {name} --reason; undefine {name}", ct)));
             return output.ToString();
         }
         finally
